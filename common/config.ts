@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one reader of `process.env`. Every process calls {@link loadConfig} once at boot and
+ * passes the result down; nothing else looks at the environment. `.env.example` lists every
+ * variable with its default.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url().optional())
+  .optional();
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(4000),
+  MEMSY_DATA_DIR: z.string().default('.memsy'),
+  DATABASE_URL: optionalUrl,
+  PGLITE_PORT: port.default(0),
+  MEMSY_ADMIN_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^msy_[A-Za-z0-9_-]{20,}$/,
+        'must look like msy_ followed by at least 20 letters, digits, _ or -',
+      )
+      .optional(),
+  ),
+  MEMSY_INTERNAL_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  HIERARCHY_PORT: port.default(4001),
+  MEMORY_PORT: port.default(4002),
+  ENTITY_PORT: port.default(4003),
+  HIERARCHY_URL: optionalUrl,
+  MEMORY_URL: optionalUrl,
+  ENTITY_URL: optionalUrl,
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+});
+
+export type SubgraphName = 'hierarchy' | 'memory' | 'entity';
+
+export interface LlmConfig {
+  /** OpenAI-compatible base URL, e.g. `http://localhost:11434/v1` for Ollama. */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  /** Per-request timeout. @default 30000 */
+  timeoutMs: number;
+  /** Retries on timeout, 429 and 5xx, with exponential backoff. @default 2 */
+  maxRetries: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  /** Interface every server binds to. @default 127.0.0.1 */
+  host: string;
+  /** Gateway port. @default 4000 */
+  port: number;
+  /** Where the embedded Postgres keeps its files and the bootstrapped admin key. @default .memsy */
+  dataDir: string;
+  /** A Postgres server with pgvector; when unset an embedded PGlite is started. */
+  databaseUrl?: string;
+  /** Port of the embedded Postgres socket (0 picks a free one). @default 0 */
+  embeddedPostgresPort: number;
+  /** Platform admin key to register at start; when unset one is generated once and kept in dataDir. */
+  adminKey?: string;
+  /** HMAC secret the gateway signs identities with. Generated per process when everything runs in one. */
+  internalSecret?: string;
+  subgraphs: Record<SubgraphName, { port: number; url?: string }>;
+  /** How long the gateway trusts a verified API key before asking again. @default 2000 */
+  authCacheTtlMs: number;
+  /** Chat model for prompts and extraction; deterministic templates are used when unset. */
+  llm?: LlmConfig;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.LLM_BASE_URL && !e.LLM_MODEL) {
+    throw new ConfigError('Invalid configuration:\n  LLM_MODEL: required when LLM_BASE_URL is set');
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: path.resolve(e.MEMSY_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    embeddedPostgresPort: e.PGLITE_PORT,
+    adminKey: e.MEMSY_ADMIN_KEY,
+    internalSecret: e.MEMSY_INTERNAL_SECRET,
+    subgraphs: {
+      hierarchy: { port: e.HIERARCHY_PORT, url: e.HIERARCHY_URL },
+      memory: { port: e.MEMORY_PORT, url: e.MEMORY_URL },
+      entity: { port: e.ENTITY_PORT, url: e.ENTITY_URL },
+    },
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    llm:
+      e.LLM_BASE_URL && e.LLM_MODEL
+        ? {
+            baseUrl: e.LLM_BASE_URL,
+            apiKey: e.LLM_API_KEY,
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxRetries: e.LLM_MAX_RETRIES,
+          }
+        : undefined,
+  };
+}

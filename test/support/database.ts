@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { loadConfig } from '../../common/config';
+import type { DatabaseTarget } from '../../common/db/data-source';
+import { startEmbeddedPostgres } from '../../common/db/embedded-postgres';
+
+/** A database of its own for one test file, and how to throw it away. */
+export interface TestDatabase {
+  target: DatabaseTarget;
+  /** The server URL (DATABASE_URL) this database lives on, when not embedded. */
+  serverUrl?: string;
+  close(): Promise<void>;
+}
+
+/** `DATABASE_URL` of the test run, when tests should use a Postgres server. */
+export function serverDatabaseUrl(): string | undefined {
+  return loadConfig(process.env).databaseUrl;
+}
+
+/**
+ * Embedded PGlite from the migrated template (the default), or a fresh database created on
+ * the `DATABASE_URL` server and dropped afterwards.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = serverDatabaseUrl();
+  if (!serverUrl) {
+    const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
+    return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
+  }
+  const name = `memsy_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+  await client.end();
+  return {
+    target: { url: url.toString(), embedded: false },
+    serverUrl,
+    close: async () => {
+      const dropper = new Client({ connectionString: serverUrl });
+      await dropper.connect();
+      try {
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
