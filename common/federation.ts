@@ -1,6 +1,5 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { addResolversToSchema } from '@graphql-tools/schema';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
@@ -17,8 +16,7 @@ export { JSONObjectResolver as JSONObjectScalar };
 /**
  * Builds a subgraph schema from type-graphql resolvers: type-graphql builds the schema, it is
  * printed with its directives (`@key` etc.), and `buildSubgraphSchema` turns that into a
- * federated schema. Reference resolvers (`__resolveReference`) are added last so no
- * transform drops them.
+ * federated schema, with the reference resolvers (`__resolveReference`).
  */
 export async function buildFederatedSchema(
   options: Omit<BuildSchemaOptions, 'skipCheck'>,
@@ -30,12 +28,16 @@ export async function buildFederatedSchema(
     validate: false,
     skipCheck: true,
   });
-  const federated = buildSubgraphSchema({
-    typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
-    resolvers: createResolversMap(schema) as GraphQLResolverMap<unknown>,
-  });
-  if (referenceResolvers) {
-    addResolversToSchema({ schema: federated, resolvers: referenceResolvers, updateResolversInPlace: true });
+  // Reference resolvers go in with the others: `buildSubgraphSchema` is what stores
+  // `__resolveReference` where `_entities` looks for it (the type's `extensions.apollo.subgraph`);
+  // graphql-tools' `addResolversToSchema` would set an unused `type.resolveReference`, and
+  // `_entities` would then echo representations back unchecked.
+  const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const [typeName, typeResolvers] of Object.entries(referenceResolvers ?? {})) {
+    resolvers[typeName] = { ...resolvers[typeName], ...(typeResolvers as Record<string, unknown>) };
   }
-  return federated;
+  return buildSubgraphSchema({
+    typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
+    resolvers: resolvers as GraphQLResolverMap<unknown>,
+  });
 }

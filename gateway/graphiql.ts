@@ -1,7 +1,7 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 const DEFAULT_QUERY = `# Welcome to Memsy. Put your API key in the Headers tab below:
-#   { "Authorization": "Bearer msy_…" }
+#   { "Authorization": "Bearer msy_YOUR_API_KEY" }
 # npm start printed the platform admin key.
 
 query Orgs {
@@ -26,7 +26,8 @@ export function graphiqlPage(): string {
     endpoint: '/graphql',
     subscriptionsProtocol: 'WS',
     defaultQuery: DEFAULT_QUERY,
-    headers: JSON.stringify({ Authorization: 'Bearer msy_…' }, null, 2),
+    // ASCII only: browsers refuse header values outside ISO-8859-1 (e.g. '…') in fetch().
+    headers: JSON.stringify({ Authorization: 'Bearer msy_YOUR_API_KEY' }, null, 2),
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: true,
     defaultEditorToolsVisibility: 'headers',

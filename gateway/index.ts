@@ -81,12 +81,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       {
-        // A revoked key must stop working at once: forget cached keys when a revocation passes.
+        // A revoked key must stop working at once: forget cached keys when a revocation (or the
+        // deletion of an org, which deletes its keys) passes.
         async requestDidStart() {
           return {
             async willSendResponse(ctx: GraphQLRequestContext<GatewayContext>) {
               const revokes = ctx.operation?.selectionSet.selections.some(
-                (selection) => selection.kind === Kind.FIELD && selection.name.value === 'revokeApiKey',
+                (selection) =>
+                  selection.kind === Kind.FIELD &&
+                  (selection.name.value === 'revokeApiKey' || selection.name.value === 'deleteOrg'),
               );
               if (revokes) authenticator.clear();
             },

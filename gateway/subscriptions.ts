@@ -5,6 +5,7 @@ import {
   print,
   type DocumentNode,
   type ExecutionArgs,
+  type FormattedExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -61,6 +62,11 @@ export function startSubscriptionForwarder(options: SubscriptionForwarderOptions
         options.executeOperation(args, (args.contextValue as { identity: Identity }).identity) as never,
       subscribe: (args) => forward(args, (args.contextValue as { identity: Identity }).identity),
       context: (ctx) => ({ identity: ctx.extra.identity! }),
+      // Results here are already formatted (Apollo's executeOperation, or a subgraph's JSON),
+      // so their errors are plain objects: graphql-ws's default `errors.map(e => e.toJSON())`
+      // would throw and close the socket with 4500. Send them as they are (JSON.stringify
+      // still calls toJSON on any real GraphQLError).
+      onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
     },
     wsServer,
   );
@@ -95,6 +101,11 @@ export function startSubscriptionForwarder(options: SubscriptionForwarderOptions
     try {
       for await (const result of results) yield result as Record<string, unknown>;
     } catch (error) {
+      // The subgraph's own `error` message arrives as its (already formatted) GraphQL errors.
+      if (isFormattedErrors(error)) {
+        yield { errors: error };
+        return;
+      }
       yield {
         errors: [
           {
@@ -168,6 +179,16 @@ function rootField(document: DocumentNode, operationName: string | undefined): s
   );
   const selection = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
   return selection?.kind === Kind.FIELD ? selection.name.value : undefined;
+}
+
+function isFormattedErrors(error: unknown): error is Array<{ message: string }> {
+  return (
+    Array.isArray(error) &&
+    error.length > 0 &&
+    error.every(
+      (e) => !!e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string',
+    )
+  );
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,10 @@
 import type { Router } from 'express';
 import type { Config } from '../../common/config';
-import { openSubgraphDatabase, type DatabaseTarget } from '../../common/db/data-source';
+import {
+  openSubgraphDatabase,
+  type DatabaseTarget,
+  type SubgraphDatabaseOptions,
+} from '../../common/db/data-source';
 import type { Identity } from '../../common/identity';
 import { OpenAiChatClient } from '../../common/llm/openai-chat-client';
 import type { Subgraph } from '../../common/subgraph-server';
@@ -19,6 +23,13 @@ import { ActorRecord, ApiKeyRecord, OrgRecord, RoleRecord, TeamRecord } from './
 
 export { buildHierarchySchema };
 
+/** The hierarchy's schema, records and migrations (also used by the store's contract tests). */
+export const HIERARCHY_DATABASE: SubgraphDatabaseOptions = {
+  schema: 'hierarchy',
+  entities: [OrgRecord, RoleRecord, TeamRecord, ActorRecord, ApiKeyRecord],
+  migrations: [CreateHierarchy1763769600000],
+};
+
 export interface HierarchySubgraph extends Subgraph<HierarchyContext> {
   readonly services: HierarchyServices;
 }
@@ -32,11 +43,7 @@ export interface HierarchyDependencies {
 
 /** Opens the hierarchy's database (running its migrations) and wires store → services → schema. */
 export async function createHierarchySubgraph(deps: HierarchyDependencies): Promise<HierarchySubgraph> {
-  const dataSource = await openSubgraphDatabase(deps.database, {
-    schema: 'hierarchy',
-    entities: [OrgRecord, RoleRecord, TeamRecord, ActorRecord, ApiKeyRecord],
-    migrations: [CreateHierarchy1763769600000],
-  });
+  const dataSource = await openSubgraphDatabase(deps.database, HIERARCHY_DATABASE);
   try {
     const store = new PostgresHierarchyStore(dataSource);
     const prompts =

@@ -37,10 +37,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query('CREATE EXTENSION IF NOT EXISTS vector');
-  await client.end();
   return {
     target: { url: url.toString(), embedded: false },
     serverUrl,

@@ -79,7 +79,9 @@ export class OrgResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | undefined,
     @Ctx() ctx: HierarchyContext,
   ) {
-    return (await ctx.loaders.childrenOfOrg.role.load(org.orgId)).slice(0, first ?? undefined).map(toRole);
+    // Validated like every list's `first` (a negative one would drop items from the end).
+    const limit = first === undefined || first === null ? undefined : pageSize(first);
+    return (await ctx.loaders.childrenOfOrg.role.load(org.orgId)).slice(0, limit).map(toRole);
   }
 
   @FieldResolver(() => [Team])
@@ -88,6 +90,8 @@ export class OrgResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | undefined,
     @Ctx() ctx: HierarchyContext,
   ) {
-    return (await ctx.loaders.childrenOfOrg.team.load(org.orgId)).slice(0, first ?? undefined).map(toTeam);
+    // Validated like every list's `first` (a negative one would drop items from the end).
+    const limit = first === undefined || first === null ? undefined : pageSize(first);
+    return (await ctx.loaders.childrenOfOrg.team.load(org.orgId)).slice(0, limit).map(toTeam);
   }
 }

@@ -85,12 +85,14 @@ export class PostgresHierarchyStore implements HierarchyStore {
   }
 
   async upsertActor(actor: Omit<Actor, 'createdAt' | 'updatedAt'>): Promise<Actor> {
+    // Timestamps at millisecond precision: list cursors carry them as JS Dates (ms), and a
+    // server's microseconds would make `(created_at, actor_id) > cursor` repeat rows forever.
     const rows = (await this.db.query(
-      `INSERT INTO hierarchy.actors (org_id, actor_id, role_id, team_id, display_name)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO hierarchy.actors (org_id, actor_id, role_id, team_id, display_name, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
        ON CONFLICT (org_id, actor_id) DO UPDATE
          SET role_id = EXCLUDED.role_id, team_id = EXCLUDED.team_id,
-             display_name = EXCLUDED.display_name, updated_at = now()
+             display_name = EXCLUDED.display_name, updated_at = date_trunc('milliseconds', now())
        RETURNING org_id, actor_id, role_id, team_id, display_name, created_at, updated_at`,
       [actor.orgId, actor.actorId, actor.roleId, actor.teamId, actor.displayName],
     )) as RawActor[];
