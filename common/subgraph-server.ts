@@ -74,6 +74,12 @@ export async function startSubgraphServer<TContext extends { identity: Identity 
         }
       },
       context: (ctx) => subgraph.createContext(ctx.extra.identity!),
+      // Same error policy over websockets as over HTTP: domain codes kept, internals masked.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
+          : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
   );

@@ -662,6 +662,11 @@ describe('hierarchy (seed 000) through the gateway', () => {
         stack.gql(`mutation { createApiKey(orgId: "no-such-org", admin: false) { keyId } }`, {}, platform()),
         stack.gql(`mutation { revokeApiKey(keyId: "key_doesnotexist") }`, {}, adminKey),
         stack.gql(GET_ACTOR, { actorId: 'nobody' }, adminKey),
+        // Lists of an unknown org are NOT_FOUND too, not an empty list.
+        stack.gql(ROLE.list, unknownOrg, platform()),
+        stack.gql(TEAM.list, unknownOrg, platform()),
+        stack.gql(`{ actors(orgId: "no-such-org") { nodes { actorId } } }`, {}, platform()),
+        stack.gql(`{ apiKeys(orgId: "no-such-org") { keyId } }`, {}, platform()),
       ];
       for (const [level, docs] of [
         ['role', ROLE],

@@ -181,6 +181,16 @@ describe('subscriptions through the gateway', () => {
     expect(results).toHaveLength(3);
     expect(results[2]!.errors).toHaveLength(1);
     expect(results[2]!.errors![0]!.message).toContain('tick 3 failed');
+    expect(results[2]!.errors![0]!.extensions?.code).toBe('UPSTREAM_ERROR');
+  });
+
+  it('masks unexpected subgraph errors on the websocket as on HTTP', async () => {
+    const { client } = connect({ Authorization: `Bearer ${memberKey}` });
+    const { results } = await collect<Tick>(client, 'subscription { ticks(count: 3, failAt: -2) { n } }');
+    expect(results).toHaveLength(2);
+    expect(results[1]!.errors![0]!.message).toBe('Internal server error');
+    expect(results[1]!.errors![0]!.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(JSON.stringify(results)).not.toContain('secret internals');
   });
 
   it('reports validation errors of a subscription against the gateway schema', async () => {

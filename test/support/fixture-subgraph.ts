@@ -1,6 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
 import type { SubgraphName } from '../../common/config';
+import { UpstreamError } from '../../common/errors';
 import type { Identity } from '../../common/identity';
 import { startSubgraphServer, type RunningServer } from '../../common/subgraph-server';
 
@@ -25,7 +26,8 @@ type Query {
 type Subscription {
     """
   Emits n = 1..count, one every few milliseconds. A negative count is refused up front;
-  failAt makes the stream fail with an error instead of emitting tick number failAt.
+  failAt makes the stream fail with a domain error instead of emitting tick number failAt;
+  a negative failAt throws an unexpected (internal) error at tick -failAt instead.
   """
   ticks(count: Int!, failAt: Int): Tick!
 }
@@ -94,7 +96,8 @@ export async function startFixtureSubgraph(internalSecret: string): Promise<Runn
     try {
       for (let n = 1; n <= count; n += 1) {
         await new Promise((resolve) => setTimeout(resolve, TICK_INTERVAL_MS));
-        if (n === failAt) throw new Error(`tick ${n} failed`);
+        if (n === failAt) throw new UpstreamError(`tick ${n} failed`);
+        if (failAt !== undefined && n === -failAt) throw new Error(`secret internals of tick ${n}`);
         emitted = n;
         yield { n, orgId: identity.kind === 'key' ? identity.orgId : null };
       }

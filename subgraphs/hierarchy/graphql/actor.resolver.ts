@@ -3,6 +3,7 @@ import { authorizeOrg } from '../../../common/authz';
 import { decodeCursor, encodeCursor, pageSize } from '../../../common/pagination';
 import { NotFoundError } from '../../../common/errors';
 import type { HierarchyContext } from '../context';
+import { existingOrg } from './org-scope';
 import { toRole, toTeam } from './mappers';
 import { Actor, ActorConnection, FirstArg, Role, Team, UpsertActorInput } from './types';
 
@@ -38,7 +39,7 @@ export class ActorResolver {
     @Arg('after', () => String, { nullable: true }) after: string | undefined,
     @Ctx() ctx: HierarchyContext,
   ): Promise<ActorConnection> {
-    const org = authorizeOrg(ctx.identity, orgId, 'actors', 'read');
+    const org = await existingOrg(ctx, orgId, 'actors', 'read');
     const size = pageSize(first);
     const cursor = decodeCursor(after);
     const rows = await ctx.services.hierarchy.listActors(org, { first: size + 1, after: cursor });

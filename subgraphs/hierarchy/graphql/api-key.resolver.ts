@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { authorizeOrg } from '../../../common/authz';
 import type { HierarchyContext } from '../context';
+import { existingOrg } from './org-scope';
 import { toApiKey } from './mappers';
 import { ApiKey, CreatedApiKey, Viewer } from './types';
 
@@ -31,7 +32,7 @@ export class ApiKeyResolver {
     @Arg('orgId', () => ID, { nullable: true }) orgId: string | undefined,
     @Ctx() ctx: HierarchyContext,
   ): Promise<ApiKey[]> {
-    const org = authorizeOrg(ctx.identity, orgId, 'apiKeys', 'admin');
+    const org = await existingOrg(ctx, orgId, 'apiKeys', 'admin');
     return (await ctx.services.apiKeys.list(org)).map(toApiKey);
   }
 

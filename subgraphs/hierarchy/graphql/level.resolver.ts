@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver, type ClassType } from 'type-gr
 import { authorizeOrg } from '../../../common/authz';
 import { pageSize } from '../../../common/pagination';
 import type { HierarchyContext } from '../context';
+import { existingOrg } from './org-scope';
 import type { HierarchyNode } from '../storage/hierarchy-store';
 import { toRole, toTeam } from './mappers';
 import { CreateLevelInput, FirstArg, Role, Team, UpdateHierarchyInput } from './types';
@@ -44,7 +45,7 @@ function createLevelResolver<T extends object>(
       after: string | undefined,
       @Ctx() ctx: HierarchyContext,
     ): Promise<T[]> {
-      const org = authorizeOrg(ctx.identity, orgId, `${level}s`, 'read');
+      const org = await existingOrg(ctx, orgId, `${level}s`, 'read');
       const anchor = after ? await ctx.services.hierarchy.getNode(level, after, org) : undefined;
       const nodes = await ctx.services.hierarchy.listNodes(
         level,
