@@ -47,7 +47,9 @@ export class TurnSerialisingQueue {
 
   async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner === handlerId) {
-      if (this.db.isInTransaction()) await this.db.runExclusive(() => this.db.exec('ROLLBACK'));
+      // exec() takes PGlite's query mutex itself: wrapping it in runExclusive() (the same,
+      // non-reentrant mutex) would deadlock and stall every connection.
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
       this.owner = null;
       this.ownerMidTurn = false;
     }

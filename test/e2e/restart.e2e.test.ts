@@ -109,14 +109,26 @@ async function start(dataDir: string, extraEnv: Record<string, string> = {}) {
   return { ...banner, exited };
 }
 
+/** `promise`'s value, or null when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Sends SIGINT and waits for the process to end. */
 async function interrupt(started: { child: ChildProcess; exited: Promise<Exited> }): Promise<Exited> {
   const began = Date.now();
   started.child.kill('SIGINT');
-  const result = await Promise.race([
-    started.exited,
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), STOP_TIMEOUT_MS)),
-  ]);
+  const result = await within(started.exited, STOP_TIMEOUT_MS);
   if (!result) throw new Error(`npm start did not stop within ${STOP_TIMEOUT_MS} ms after SIGINT`);
   expect(Date.now() - began).toBeLessThan(STOP_TIMEOUT_MS);
   return result;
@@ -222,10 +234,7 @@ describe('npm start: stop with Ctrl-C and start again', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsy-badconfig-'));
     dirs.push(dir);
     const { exited } = spawnStart({ ...baseEnv(), MEMSY_DATA_DIR: dir, PORT: 'abc' });
-    const result = await Promise.race([
-      exited,
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000)),
-    ]);
+    const result = await within(exited, 20_000);
     expect(result).not.toBeNull();
     expect(result!.code).not.toBe(0);
     expect(result!.code).not.toBeNull();
