@@ -49,6 +49,14 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  EMBEDDINGS_BASE_URL: optionalUrl,
+  EMBEDDINGS_API_KEY: optionalString,
+  EMBEDDINGS_MODEL: optionalString,
+  EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional(),
+  MEMORY_WORKER: z.enum(['on', 'off']).default('on'),
+  MEMORY_WORKER_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+  MEMORY_WORKER_POLL_MS: z.coerce.number().int().min(10).default(250),
+  MEMORY_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
 });
 
 export type SubgraphName = 'hierarchy' | 'memory' | 'entity';
@@ -85,6 +93,31 @@ export interface Config {
   authCacheTtlMs: number;
   /** Chat model for prompts and extraction; deterministic templates are used when unset. */
   llm?: LlmConfig;
+  /** Remote embeddings endpoint; the embedded sentence encoder is used when unset. */
+  embeddings?: EmbeddingsEndpointConfig;
+  memoryWorker: MemoryWorkerConfig;
+}
+
+export interface EmbeddingsEndpointConfig {
+  /** OpenAI-compatible base URL (its `/embeddings` is called). */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  /** Length of the vectors the model returns. */
+  dimensions: number;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface MemoryWorkerConfig {
+  /** Run ingestion workers inside the memory subgraph process. @default true */
+  enabled: boolean;
+  /** Items claimed per batch. @default 32 */
+  batchSize: number;
+  /** Idle poll interval. @default 250 */
+  pollMs: number;
+  /** A claimed item not finished within this many seconds is handed to another worker. @default 120 */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +131,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.LLM_BASE_URL && !e.LLM_MODEL) {
     throw new ConfigError('Invalid configuration:\n  LLM_MODEL: required when LLM_BASE_URL is set');
+  }
+  if (e.EMBEDDINGS_BASE_URL && (!e.EMBEDDINGS_MODEL || !e.EMBEDDINGS_DIMENSIONS)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  EMBEDDINGS_MODEL and EMBEDDINGS_DIMENSIONS: required when EMBEDDINGS_BASE_URL is set',
+    );
   }
   return {
     env: e.NODE_ENV,
@@ -124,5 +162,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             maxRetries: e.LLM_MAX_RETRIES,
           }
         : undefined,
+    embeddings:
+      e.EMBEDDINGS_BASE_URL && e.EMBEDDINGS_MODEL && e.EMBEDDINGS_DIMENSIONS
+        ? {
+            baseUrl: e.EMBEDDINGS_BASE_URL,
+            apiKey: e.EMBEDDINGS_API_KEY,
+            model: e.EMBEDDINGS_MODEL,
+            dimensions: e.EMBEDDINGS_DIMENSIONS,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxRetries: e.LLM_MAX_RETRIES,
+          }
+        : undefined,
+    memoryWorker: {
+      enabled: e.MEMORY_WORKER === 'on',
+      batchSize: e.MEMORY_WORKER_BATCH,
+      pollMs: e.MEMORY_WORKER_POLL_MS,
+      leaseSeconds: e.MEMORY_JOB_LEASE_SECONDS,
+    },
   };
 }

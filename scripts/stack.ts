@@ -48,7 +48,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const subgraphUrls: Record<string, string> = {};
     const created = new Map<SubgraphName, unknown>();
     for (const definition of SUBGRAPHS) {
-      const subgraph = await definition.create({ config, database });
+      const subgraph = await definition.create({ config, database, internalSecret, subgraphUrls });
       let server: RunningServer;
       try {
         server = await startSubgraphServer(subgraph, { host: '127.0.0.1', port: 0, internalSecret });

@@ -20,9 +20,17 @@ async function main(): Promise<void> {
   if (!config.internalSecret)
     throw new ConfigError('MEMSY_INTERNAL_SECRET is required to run a subgraph as its own process');
 
+  const subgraphUrls = Object.fromEntries(
+    SUBGRAPHS.map(({ name: other }) => {
+      const { url, port } = config.subgraphs[other];
+      return [other, url ?? `http://127.0.0.1:${port}/graphql`];
+    }),
+  );
   const subgraph = await definition.create({
     config,
     database: { url: config.databaseUrl, embedded: false },
+    internalSecret: config.internalSecret,
+    subgraphUrls,
   });
   if (definition.name === 'hierarchy' && config.adminKey) {
     await (subgraph as HierarchySubgraph).services.apiKeys.ensurePlatformKey(config.adminKey);

@@ -4,6 +4,7 @@ import type { DatabaseTarget } from '../common/db/data-source';
 import type { Identity } from '../common/identity';
 import type { Subgraph } from '../common/subgraph-server';
 import { buildHierarchySchema, createHierarchySubgraph } from '../subgraphs/hierarchy';
+import { buildMemorySchema, createMemorySubgraph } from '../subgraphs/memory';
 
 /**
  * Every subgraph Memsy runs, in start order. `npm start`, `npm run start:subgraph`,
@@ -14,7 +15,16 @@ export interface SubgraphDefinition {
   /** Port in the supergraph's default URLs (and for `start:subgraph`). */
   defaultPort: number;
   buildSchema(): Promise<GraphQLSchema>;
-  create(deps: { config: Config; database: DatabaseTarget }): Promise<Subgraph<{ identity: Identity }>>;
+  create(deps: SubgraphDeps): Promise<Subgraph<{ identity: Identity }>>;
+}
+
+export interface SubgraphDeps {
+  config: Config;
+  database: DatabaseTarget;
+  /** Shared with the gateway; also signs service-to-service calls. */
+  internalSecret: string;
+  /** GraphQL URLs of the subgraphs started before this one (later subgraphs may call earlier ones). */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
 }
 
 export const SUBGRAPHS: SubgraphDefinition[] = [
@@ -23,5 +33,15 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     defaultPort: 4001,
     buildSchema: buildHierarchySchema,
     create: ({ config, database }) => createHierarchySubgraph({ config, database }),
+  },
+  {
+    name: 'memory',
+    defaultPort: 4002,
+    buildSchema: buildMemorySchema,
+    create: ({ config, database, internalSecret, subgraphUrls }) => {
+      const hierarchyUrl = subgraphUrls.hierarchy;
+      if (!hierarchyUrl) throw new Error('the memory subgraph needs the hierarchy subgraph URL');
+      return createMemorySubgraph({ config, database, internalSecret, hierarchyUrl });
+    },
   },
 ];

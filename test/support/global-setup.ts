@@ -17,9 +17,15 @@ export default async function globalSetup(): Promise<void> {
   const template = path.join(dir, 'template.tar');
   const postgres = await startEmbeddedPostgres();
   try {
-    const config = loadConfig({ NODE_ENV: 'test' });
+    // Only the migrations matter here: no worker, and nothing calls the hierarchy.
+    const config = loadConfig({ NODE_ENV: 'test', MEMORY_WORKER: 'off' });
     for (const definition of SUBGRAPHS) {
-      const subgraph = await definition.create({ config, database: { url: postgres.url, embedded: true } });
+      const subgraph = await definition.create({
+        config,
+        database: { url: postgres.url, embedded: true },
+        internalSecret: 'x'.repeat(32),
+        subgraphUrls: { hierarchy: 'http://127.0.0.1:9/graphql' },
+      });
       await subgraph.close();
     }
     await postgres.dump(template);

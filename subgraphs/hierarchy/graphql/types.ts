@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { PageInfo } from '../../../common/graphql-types';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'How a promotion prompt was generated.' })
@@ -113,12 +114,6 @@ export class UpsertActorInput {
 export class ActorEdge {
   @Field() cursor!: string;
   @Field(() => Actor) node!: Actor;
-}
-
-@ObjectType()
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType({ description: 'Relay-style page of actors.' })

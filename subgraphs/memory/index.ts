@@ -1,0 +1,127 @@
+import type { Config } from '../../common/config';
+import {
+  openSubgraphDatabase,
+  type DatabaseTarget,
+  type SubgraphDatabaseOptions,
+} from '../../common/db/data-source';
+import type { Identity } from '../../common/identity';
+import { OpenAiChatClient } from '../../common/llm/openai-chat-client';
+import type { Subgraph } from '../../common/subgraph-server';
+import { createLoaders, type MemoryContext, type MemoryServices } from './context';
+import { createEmbedder, type Embedder } from './embedding';
+import { createExtractor, RuleCategorizer, SentenceChunker } from './extraction';
+import type { Extractor } from './extraction/types';
+import { CreateMemory1763856000000 } from './migrations/1763856000000-create-memory';
+import { PostgresJobQueue } from './queue/postgres-job-queue';
+import { buildMemorySchema } from './schema';
+import { IngestionService } from './services/ingestion-service';
+import { JobEvents } from './services/job-events';
+import { MemoryService } from './services/memory-service';
+import { IngestionPipeline } from './services/pipeline';
+import { HierarchyScopeDirectory, type ScopeDirectory } from './services/scope-directory';
+import { IngestionWorker } from './services/worker';
+import { PostgresMemoryStore } from './storage/postgres-memory-store';
+
+export { buildMemorySchema };
+
+/** The memory subgraph's schema and migrations (also used by contract tests). */
+export const MEMORY_DATABASE: SubgraphDatabaseOptions = {
+  schema: 'memory',
+  entities: [],
+  migrations: [CreateMemory1763856000000],
+};
+
+export interface MemorySubgraph extends Subgraph<MemoryContext> {
+  readonly services: MemoryServices;
+  /** The in-process worker, when enabled. */
+  readonly worker?: IngestionWorker;
+}
+
+export interface MemoryDependencies {
+  config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker'>;
+  database: DatabaseTarget;
+  /** The hierarchy subgraph (actors, roles, teams, promotion prompts). */
+  hierarchyUrl: string;
+  internalSecret: string;
+  /** Overrides for tests. */
+  embedder?: Embedder;
+  extractor?: Extractor;
+  directory?: ScopeDirectory;
+}
+
+/**
+ * Opens the memory schema (running its migrations), loads the embedding model, wires
+ * store → services → schema, and starts the in-process ingestion worker unless disabled.
+ */
+export async function createMemorySubgraph(deps: MemoryDependencies): Promise<MemorySubgraph> {
+  const dataSource = await openSubgraphDatabase(deps.database, MEMORY_DATABASE);
+  let embedder: Embedder | undefined;
+  try {
+    const { config } = deps;
+    embedder =
+      deps.embedder ??
+      (await createEmbedder(
+        config.embeddings ?? {
+          timeoutMs: config.llm?.timeoutMs ?? 30_000,
+          maxRetries: config.llm?.maxRetries ?? 2,
+        },
+      ));
+    const extractor =
+      deps.extractor ?? createExtractor(config.llm ? new OpenAiChatClient(config.llm) : undefined);
+    const store = new PostgresMemoryStore(dataSource, dataSource);
+    const queue = new PostgresJobQueue(dataSource);
+    const directory = deps.directory ?? new HierarchyScopeDirectory(deps.hierarchyUrl, deps.internalSecret);
+    const jobEvents = new JobEvents();
+    const stages = {
+      categorizer: new RuleCategorizer(),
+      extractor,
+      chunker: new SentenceChunker(),
+      embedder,
+    };
+    const pipeline = new IngestionPipeline(store, queue, stages, directory, (jobIds) =>
+      jobEvents.changed(jobIds),
+    );
+    const ingestion = new IngestionService(store, directory);
+    const worker = config.memoryWorker.enabled
+      ? new IngestionWorker(queue, pipeline, {
+          batchSize: config.memoryWorker.batchSize,
+          pollMs: config.memoryWorker.pollMs,
+          leaseSeconds: config.memoryWorker.leaseSeconds,
+        })
+      : undefined;
+    const services: MemoryServices = {
+      ingestion,
+      memories: new MemoryService(store, ingestion, pipeline, stages),
+      store,
+      jobEvents,
+      workQueued: () => worker?.wake(),
+    };
+    const schema = await buildMemorySchema();
+    worker?.start();
+    const ownEmbedder = deps.embedder ? undefined : embedder;
+    return {
+      name: 'memory',
+      schema,
+      services,
+      worker,
+      createContext: (identity: Identity): MemoryContext => ({
+        identity,
+        services,
+        loaders: createLoaders(services),
+      }),
+      isReady: async () => {
+        await store.ping();
+        return true;
+      },
+      close: async () => {
+        await worker?.stop();
+        await ownEmbedder?.close();
+        if (dataSource.isInitialized) await dataSource.destroy();
+      },
+    };
+  } catch (error) {
+    if (!deps.embedder) await embedder?.close();
+    await dataSource.destroy();
+    throw error;
+  }
+}

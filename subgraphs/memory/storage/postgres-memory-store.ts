@@ -1,0 +1,572 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityMention, MemoryCategory } from '../extraction/types';
+import type {
+  DocumentVersion,
+  ForgetCounts,
+  Job,
+  JobStatus,
+  KeysetPage,
+  Memory,
+  MemoryFilter,
+  MemoryStore,
+  NewMemory,
+  Scope,
+  SimilarMemory,
+  StoredEvent,
+} from './memory-store';
+import { PRIORITY, type WorkPayload } from '../queue/job-queue';
+import { vectorParam } from './vector';
+
+type Queryable = Pick<DataSource | EntityManager, 'query'>;
+
+const MEMORY_COLUMNS = `id, org_id, scope_level, scope_id, actor_id, content, category, embedding_model,
+  source_event_ids, document_id, document_version, chunk_index, source_memory_ids,
+  valid_from, valid_to, superseded_by, expires_at, created_at, metadata`;
+
+/** Memories that exist for readers: not expired. (Closed ones are history, filtered separately.) */
+const NOT_EXPIRED = `(expires_at IS NULL OR expires_at > now())`;
+
+/** {@link MemoryStore} on Postgres + pgvector (a server or the embedded PGlite). */
+export class PostgresMemoryStore implements MemoryStore {
+  constructor(
+    private readonly db: Queryable,
+    private readonly dataSource?: DataSource,
+  ) {}
+
+  async transaction<T>(work: (store: MemoryStore) => Promise<T>): Promise<T> {
+    if (!this.dataSource) return work(this); // already inside one
+    return this.dataSource.transaction((manager) => work(new PostgresMemoryStore(manager)));
+  }
+
+  // ---- events and documents ----------------------------------------------------------
+
+  async insertEvents(events: readonly StoredEvent[], jobId: string): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows = (await this.db.query(
+      `INSERT INTO memory.events (org_id, event_id, actor_id, session_id, kind, content, role_id, team_id, occurred_at, metadata, job_id)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(org_id text, event_id text, actor_id text, session_id text, kind text,
+         content text, role_id text, team_id text, occurred_at timestamptz, metadata jsonb, job_id text)
+       ON CONFLICT (org_id, event_id) DO NOTHING
+       RETURNING event_id`,
+      [
+        JSON.stringify(
+          events.map((e) => ({
+            org_id: e.orgId,
+            event_id: e.eventId,
+            actor_id: e.actorId,
+            session_id: e.sessionId,
+            kind: e.kind,
+            content: e.content,
+            role_id: e.roleId,
+            team_id: e.teamId,
+            occurred_at: e.occurredAt.toISOString(),
+            metadata: e.metadata,
+            job_id: jobId,
+          })),
+        ),
+      ],
+    )) as Array<{ event_id: string }>;
+    return rows.map((row) => row.event_id);
+  }
+
+  async getEvents(orgId: string, eventIds: readonly string[]): Promise<StoredEvent[]> {
+    if (eventIds.length === 0) return [];
+    const rows = (await this.db.query(
+      `SELECT * FROM memory.events WHERE org_id = $1 AND event_id = ANY($2::text[])`,
+      [orgId, eventIds],
+    )) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  async currentDocuments(orgId: string, documentIds: readonly string[]): Promise<DocumentVersion[]> {
+    if (documentIds.length === 0) return [];
+    const rows = (await this.db.query(
+      `SELECT DISTINCT ON (document_id) * FROM memory.documents
+       WHERE org_id = $1 AND document_id = ANY($2::text[])
+       ORDER BY document_id, version DESC`,
+      [orgId, documentIds],
+    )) as DocumentRow[];
+    return rows.map(toDocument);
+  }
+
+  async getDocumentVersion(
+    orgId: string,
+    documentId: string,
+    version: number,
+  ): Promise<DocumentVersion | null> {
+    const rows = (await this.db.query(
+      `SELECT * FROM memory.documents WHERE org_id = $1 AND document_id = $2 AND version = $3`,
+      [orgId, documentId, version],
+    )) as DocumentRow[];
+    return rows[0] ? toDocument(rows[0]) : null;
+  }
+
+  async insertDocumentVersion(document: DocumentVersion): Promise<void> {
+    await this.db.query(
+      `INSERT INTO memory.documents (org_id, document_id, version, scope_level, scope_id, content, content_hash, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        document.orgId,
+        document.documentId,
+        document.version,
+        document.scope.level,
+        document.scope.id,
+        document.content,
+        document.contentHash,
+        JSON.stringify(document.metadata),
+      ],
+    );
+  }
+
+  // ---- memories -----------------------------------------------------------------------
+
+  async insertMemory(memory: NewMemory): Promise<{ id: string; inserted: boolean }> {
+    // A document chunk is keyed by (document, version, chunk); any other memory by its
+    // content at its scope. Either way a repeat (a resumed job) merges provenance.
+    const conflict =
+      memory.provenance.documentId !== null
+        ? `(org_id, document_id, document_version, chunk_index) WHERE document_id IS NOT NULL DO NOTHING`
+        : `(org_id, scope_level, scope_id, content_hash) WHERE valid_to IS NULL AND document_id IS NULL
+           DO UPDATE SET source_event_ids = ARRAY(SELECT DISTINCT unnest(memory.memories.source_event_ids || EXCLUDED.source_event_ids))`;
+    const rows = (await this.db.query(
+      `INSERT INTO memory.memories (org_id, scope_level, scope_id, actor_id, content, content_hash, category,
+         embedding, embedding_model, source_event_ids, document_id, document_version, chunk_index,
+         source_memory_ids, valid_from, expires_at, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::vector, $9, $10::text[], $11, $12, $13, $14::uuid[], $15, $16, $17)
+       ON CONFLICT ${conflict}
+       RETURNING id, (xmax = 0) AS inserted`,
+      [
+        memory.orgId,
+        memory.scope.level,
+        memory.scope.id,
+        memory.actorId,
+        memory.content,
+        memory.contentHash,
+        memory.category,
+        memory.embedding ? vectorParam(memory.embedding) : null,
+        memory.embeddingModel,
+        memory.provenance.eventIds,
+        memory.provenance.documentId,
+        memory.provenance.documentVersion,
+        memory.provenance.chunkIndex,
+        memory.provenance.sourceMemoryIds,
+        memory.validFrom,
+        memory.expiresAt,
+        JSON.stringify(memory.metadata),
+      ],
+    )) as Array<{ id: string; inserted: boolean }>;
+    let row = rows[0];
+    if (!row) {
+      // DO NOTHING on a repeated document chunk returns no row: look the chunk up.
+      const existing = (await this.db.query(
+        `SELECT id FROM memory.memories WHERE org_id = $1 AND document_id = $2 AND document_version = $3 AND chunk_index = $4`,
+        [
+          memory.orgId,
+          memory.provenance.documentId,
+          memory.provenance.documentVersion,
+          memory.provenance.chunkIndex,
+        ],
+      )) as Array<{ id: string }>;
+      row = { id: existing[0]!.id, inserted: false };
+    }
+    if (row.inserted && memory.mentions.length > 0)
+      await this.insertMentions(row.id, memory.orgId, memory.mentions);
+    return row;
+  }
+
+  private async insertMentions(
+    memoryId: string,
+    orgId: string,
+    mentions: readonly EntityMention[],
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO memory.memory_mentions (memory_id, org_id, name, normalized_name, type)
+       SELECT $1, $2, m.name, m.normalized_name, m.type
+       FROM jsonb_to_recordset($3::jsonb) AS m(name text, normalized_name text, type text)
+       ON CONFLICT DO NOTHING`,
+      [
+        memoryId,
+        orgId,
+        JSON.stringify(
+          mentions.map((m) => ({ name: m.name, normalized_name: normalizeName(m.name), type: m.type })),
+        ),
+      ],
+    );
+  }
+
+  async addEventProvenance(memoryId: string, eventIds: readonly string[]): Promise<void> {
+    await this.db.query(
+      `UPDATE memory.memories SET source_event_ids = ARRAY(SELECT DISTINCT unnest(source_event_ids || $2::text[]))
+       WHERE id = $1`,
+      [memoryId, eventIds],
+    );
+  }
+
+  async closeMemory(id: string, supersededBy: string | null, at: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE memory.memories SET valid_to = $3, superseded_by = $2 WHERE id = $1 AND valid_to IS NULL`,
+      [id, supersededBy, at],
+    );
+  }
+
+  /** Current memories of one document version, by chunk index. */
+  async documentMemories(
+    orgId: string,
+    documentId: string,
+    version: number,
+  ): Promise<Array<{ id: string; chunkIndex: number }>> {
+    const rows = (await this.db.query(
+      `SELECT id, chunk_index FROM memory.memories
+       WHERE org_id = $1 AND document_id = $2 AND document_version = $3 AND valid_to IS NULL`,
+      [orgId, documentId, version],
+    )) as Array<{ id: string; chunk_index: number }>;
+    return rows.map((row) => ({ id: row.id, chunkIndex: row.chunk_index }));
+  }
+
+  async markDocumentReplaced(
+    orgId: string,
+    documentId: string,
+    beforeVersion: number,
+    at: Date,
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE memory.documents SET replaced_at = $4
+       WHERE org_id = $1 AND document_id = $2 AND version < $3 AND replaced_at IS NULL`,
+      [orgId, documentId, beforeVersion, at],
+    );
+  }
+
+  async findSimilar(
+    orgId: string,
+    scope: Scope,
+    embeddingModel: string,
+    embedding: Float32Array,
+    limit: number,
+  ): Promise<SimilarMemory[]> {
+    // Ordered by the raw distance operator so an HNSW index can serve it later (STYLE 10).
+    const rows = (await this.db.query(
+      `SELECT id, content, category, 1 - (embedding <=> $5::vector) AS similarity
+       FROM memory.memories
+       WHERE org_id = $1 AND scope_level = $2 AND scope_id = $3 AND embedding_model = $4
+         AND valid_to IS NULL AND document_id IS NULL AND ${NOT_EXPIRED}
+       ORDER BY embedding <=> $5::vector
+       LIMIT $6`,
+      [orgId, scope.level, scope.id, embeddingModel, vectorParam(embedding), limit],
+    )) as Array<{ id: string; content: string; category: MemoryCategory; similarity: number }>;
+    return rows.map((row) => ({ ...row, similarity: Number(row.similarity) }));
+  }
+
+  async getMemories(ids: readonly string[]): Promise<Memory[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    const rows = (await this.db.query(
+      `SELECT ${MEMORY_COLUMNS} FROM memory.memories WHERE id = ANY($1::uuid[]) AND ${NOT_EXPIRED}`,
+      [valid],
+    )) as MemoryRow[];
+    return rows.map(toMemory);
+  }
+
+  async listMemories(filter: MemoryFilter, page: KeysetPage): Promise<Memory[]> {
+    const where = ['org_id = $1', NOT_EXPIRED];
+    const params: unknown[] = [filter.orgId];
+    const add = (clause: (n: number) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(params.length));
+    };
+    if (!filter.includeClosed) where.push('valid_to IS NULL');
+    if (filter.level) add((n) => `scope_level = $${n}`, filter.level);
+    if (filter.scopeId) add((n) => `scope_id = $${n}`, filter.scopeId);
+    if (filter.actorId) add((n) => `actor_id = $${n}`, filter.actorId);
+    if (filter.documentId) add((n) => `document_id = $${n}`, filter.documentId);
+    if (page.after) {
+      params.push(page.after.createdAt, page.after.id);
+      where.push(`(created_at, id) > ($${params.length - 1}, $${params.length}::uuid)`);
+    }
+    params.push(page.first);
+    const rows = (await this.db.query(
+      `SELECT ${MEMORY_COLUMNS} FROM memory.memories WHERE ${where.join(' AND ')}
+       ORDER BY created_at, id LIMIT $${params.length}`,
+      params,
+    )) as MemoryRow[];
+    return rows.map(toMemory);
+  }
+
+  async history(memoryIds: readonly string[]): Promise<Map<string, Memory[]>> {
+    const valid = memoryIds.filter(isUuid);
+    const result = new Map<string, Memory[]>(valid.map((id) => [id, []]));
+    if (valid.length === 0) return result;
+    // Walk superseded_by links backwards from each memory: everything it replaced, directly
+    // or through earlier replacements.
+    const rows = (await this.db.query(
+      `WITH RECURSIVE chain(root, id, depth) AS (
+         SELECT m.id, m.id, 0 FROM memory.memories m WHERE m.id = ANY($1::uuid[])
+         UNION ALL
+         SELECT c.root, p.id, c.depth + 1 FROM chain c JOIN memory.memories p ON p.superseded_by = c.id WHERE c.depth < 100
+       )
+       SELECT c.root, ${MEMORY_COLUMNS.split(',')
+         .map((column) => `m.${column.trim()}`)
+         .join(', ')}
+       FROM chain c JOIN memory.memories m ON m.id = c.id
+       WHERE c.depth > 0
+       ORDER BY c.root, m.valid_from, m.created_at`,
+      [valid],
+    )) as Array<MemoryRow & { root: string }>;
+    for (const row of rows) result.get(row.root)?.push(toMemory(row));
+    return result;
+  }
+
+  async mentions(memoryIds: readonly string[]): Promise<Map<string, EntityMention[]>> {
+    const valid = memoryIds.filter(isUuid);
+    const result = new Map<string, EntityMention[]>(valid.map((id) => [id, []]));
+    if (valid.length === 0) return result;
+    const rows = (await this.db.query(
+      `SELECT memory_id, name, type FROM memory.memory_mentions WHERE memory_id = ANY($1::uuid[]) ORDER BY name`,
+      [valid],
+    )) as Array<{ memory_id: string; name: string; type: EntityMention['type'] }>;
+    for (const row of rows) result.get(row.memory_id)?.push({ name: row.name, type: row.type });
+    return result;
+  }
+
+  async deleteMemory(orgId: string, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const rows = (await this.db.query(
+      `DELETE FROM memory.memories WHERE org_id = $1 AND id = $2 RETURNING id`,
+      [orgId, id],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  async forgetActor(orgId: string, actorId: string): Promise<ForgetCounts> {
+    const [counts] = (await this.db.query(
+      `WITH doomed AS (
+         SELECT id, embedding IS NOT NULL AS has_vector FROM memory.memories
+         WHERE org_id = $1 AND (actor_id = $2 OR (scope_level = 'ACTOR' AND scope_id = $2))
+       ), links AS (
+         DELETE FROM memory.memory_mentions WHERE memory_id IN (SELECT id FROM doomed) RETURNING 1
+       ), gone AS (
+         DELETE FROM memory.memories WHERE id IN (SELECT id FROM doomed) RETURNING 1
+       ), events AS (
+         DELETE FROM memory.events WHERE org_id = $1 AND actor_id = $2 RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM gone)::int AS memories,
+              (SELECT count(*) FROM doomed WHERE has_vector)::int AS vectors,
+              (SELECT count(*) FROM links)::int AS entity_links,
+              (SELECT count(*) FROM events)::int AS events`,
+      [orgId, actorId],
+    )) as Array<{ memories: number; vectors: number; entity_links: number; events: number }>;
+    // Promoted memories keep provenance ids only as opaque references; nothing else points at the actor.
+    return {
+      events: counts!.events,
+      memories: counts!.memories,
+      vectors: counts!.vectors,
+      entityLinks: counts!.entity_links,
+    };
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------
+
+  async insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO memory.jobs (job_id, org_id, kind, priority, status, stage, processed, failed, total, errors, message, created_at, started_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        job.jobId,
+        job.orgId,
+        job.kind,
+        job.priority,
+        job.status,
+        job.stage,
+        job.processed,
+        job.failed,
+        job.total,
+        JSON.stringify(job.errors),
+        job.message,
+        job.createdAt,
+        job.startedAt,
+        job.finishedAt,
+      ],
+    );
+    if (payloads.length === 0) return;
+    await this.db.query(
+      `INSERT INTO memory.job_items (job_id, org_id, priority, payload)
+       SELECT $1, $2, $3, p FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS t(p, n) ORDER BY n`,
+      [job.jobId, job.orgId, PRIORITY[job.priority], JSON.stringify(payloads)],
+    );
+  }
+
+  async getJobs(jobIds: readonly string[]): Promise<Job[]> {
+    if (jobIds.length === 0) return [];
+    const rows = (await this.db.query(`SELECT * FROM memory.jobs WHERE job_id = ANY($1::text[])`, [
+      jobIds,
+    ])) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async listJobs(orgId: string, status: JobStatus | undefined, page: KeysetPage): Promise<Job[]> {
+    const params: unknown[] = [orgId];
+    const where = ['org_id = $1'];
+    if (status) {
+      params.push(status);
+      where.push(`status = $${params.length}`);
+    }
+    if (page.after) {
+      params.push(page.after.createdAt, page.after.id);
+      where.push(`(created_at, job_id) < ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(page.first);
+    const rows = (await this.db.query(
+      `SELECT * FROM memory.jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, job_id DESC LIMIT $${params.length}`,
+      params,
+    )) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+}
+
+export function normalizeName(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+interface EventRow {
+  org_id: string;
+  event_id: string;
+  actor_id: string;
+  session_id: string;
+  kind: StoredEvent['kind'];
+  content: string;
+  role_id: string | null;
+  team_id: string | null;
+  occurred_at: Date;
+  metadata: Record<string, unknown>;
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    orgId: row.org_id,
+    eventId: row.event_id,
+    actorId: row.actor_id,
+    sessionId: row.session_id,
+    kind: row.kind,
+    content: row.content,
+    roleId: row.role_id,
+    teamId: row.team_id,
+    occurredAt: new Date(row.occurred_at),
+    metadata: row.metadata ?? {},
+  };
+}
+
+interface DocumentRow {
+  org_id: string;
+  document_id: string;
+  version: number;
+  scope_level: Scope['level'];
+  scope_id: string;
+  content: string;
+  content_hash: string;
+  metadata: Record<string, unknown>;
+}
+
+function toDocument(row: DocumentRow): DocumentVersion {
+  return {
+    orgId: row.org_id,
+    documentId: row.document_id,
+    version: row.version,
+    scope: { level: row.scope_level, id: row.scope_id },
+    content: row.content,
+    contentHash: row.content_hash,
+    metadata: row.metadata ?? {},
+  };
+}
+
+interface MemoryRow {
+  id: string;
+  org_id: string;
+  scope_level: Scope['level'];
+  scope_id: string;
+  actor_id: string | null;
+  content: string;
+  category: MemoryCategory;
+  embedding_model: string | null;
+  source_event_ids: string[];
+  document_id: string | null;
+  document_version: number | null;
+  chunk_index: number | null;
+  source_memory_ids: string[];
+  valid_from: Date;
+  valid_to: Date | null;
+  superseded_by: string | null;
+  expires_at: Date | null;
+  created_at: Date;
+  metadata: Record<string, unknown>;
+}
+
+function toMemory(row: MemoryRow): Memory {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    scope: { level: row.scope_level, id: row.scope_id },
+    actorId: row.actor_id,
+    content: row.content,
+    category: row.category,
+    embeddingModel: row.embedding_model,
+    provenance: {
+      eventIds: row.source_event_ids ?? [],
+      documentId: row.document_id,
+      documentVersion: row.document_version,
+      chunkIndex: row.chunk_index,
+      sourceMemoryIds: row.source_memory_ids ?? [],
+    },
+    validFrom: new Date(row.valid_from),
+    validTo: row.valid_to ? new Date(row.valid_to) : null,
+    supersededBy: row.superseded_by,
+    expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+    createdAt: new Date(row.created_at),
+    metadata: row.metadata ?? {},
+  };
+}
+
+interface JobRow {
+  job_id: string;
+  org_id: string;
+  kind: Job['kind'];
+  priority: Job['priority'];
+  status: JobStatus;
+  stage: string | null;
+  processed: number;
+  failed: number;
+  total: number;
+  errors: string[];
+  message: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    jobId: row.job_id,
+    orgId: row.org_id,
+    kind: row.kind,
+    priority: row.priority,
+    status: row.status,
+    stage: row.stage,
+    processed: row.processed,
+    failed: row.failed,
+    total: row.total,
+    errors: row.errors ?? [],
+    message: row.message,
+    createdAt: new Date(row.created_at),
+    startedAt: row.started_at ? new Date(row.started_at) : null,
+    finishedAt: row.finished_at ? new Date(row.finished_at) : null,
+    updatedAt: new Date(row.updated_at),
+  };
+}
