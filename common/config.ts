@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional(),
   MEMORY_WORKER: z.enum(['on', 'off']).default('on'),
   MEMORY_WORKER_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+  MEMORY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   MEMORY_WORKER_POLL_MS: z.coerce.number().int().min(10).default(250),
   MEMORY_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
 });
@@ -114,6 +115,11 @@ export interface MemoryWorkerConfig {
   enabled: boolean;
   /** Items claimed per batch. @default 32 */
   batchSize: number;
+  /**
+   * Batches in flight per process. Two let one batch's extraction and database writes overlap
+   * the next batch's embedding (which runs in its own thread). @default 2
+   */
+  concurrency: number;
   /** Idle poll interval. @default 250 */
   pollMs: number;
   /** A claimed item not finished within this many seconds is handed to another worker. @default 120 */
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     memoryWorker: {
       enabled: e.MEMORY_WORKER === 'on',
       batchSize: e.MEMORY_WORKER_BATCH,
+      concurrency: e.MEMORY_WORKER_CONCURRENCY,
       pollMs: e.MEMORY_WORKER_POLL_MS,
       leaseSeconds: e.MEMORY_JOB_LEASE_SECONDS,
     },

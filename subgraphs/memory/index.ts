@@ -85,6 +85,7 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
     const worker = config.memoryWorker.enabled
       ? new IngestionWorker(queue, pipeline, {
           batchSize: config.memoryWorker.batchSize,
+          concurrency: config.memoryWorker.concurrency,
           pollMs: config.memoryWorker.pollMs,
           leaseSeconds: config.memoryWorker.leaseSeconds,
         })

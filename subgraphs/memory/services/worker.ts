@@ -3,6 +3,8 @@ import type { IngestionPipeline } from './pipeline';
 
 export interface WorkerOptions {
   batchSize: number;
+  /** Claim loops running at once. @default 1 */
+  concurrency?: number;
   pollMs: number;
   leaseSeconds: number;
   log?: (message: string, error?: unknown) => void;
@@ -15,8 +17,8 @@ export interface WorkerOptions {
  */
 export class IngestionWorker {
   private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private loops: Array<Promise<void>> = [];
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly queue: JobQueue,
@@ -27,19 +29,19 @@ export class IngestionWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops = Array.from({ length: this.options.concurrency ?? 1 }, () => this.run());
   }
 
   /** Polls at once instead of waiting for the next poll (new work was just queued here). */
   wake(): void {
-    this.wakeUp?.();
+    for (const wakeUp of this.sleepers) wakeUp();
   }
 
   /** Finishes the batch in hand, then stops. Unfinished claims are left to their leases. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
-    await this.loop;
+    await Promise.all(this.loops);
   }
 
   private async run(): Promise<void> {
@@ -60,12 +62,13 @@ export class IngestionWorker {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wakeUp = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 }
