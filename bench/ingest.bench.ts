@@ -20,8 +20,28 @@ const COMMAND = 'npm run bench:ingest';
 const EVENT_COUNTS = (process.env.BENCH_EVENTS ?? '1000,10000').split(',').map(Number);
 const DOCUMENT_BYTES = Number(process.env.BENCH_DOCUMENT_BYTES ?? 1_000_000);
 
-const SUBJECTS = ['I', 'My manager', 'Our team', 'The customer', 'My sister', 'We', 'The new intern', 'Our CTO'];
-const VERBS = ['prefer', 'booked', 'moved', 'need', 'reviewed', 'cancelled', 'asked about', 'deployed', 'like', 'fixed'];
+const SUBJECTS = [
+  'I',
+  'My manager',
+  'Our team',
+  'The customer',
+  'My sister',
+  'We',
+  'The new intern',
+  'Our CTO',
+];
+const VERBS = [
+  'prefer',
+  'booked',
+  'moved',
+  'need',
+  'reviewed',
+  'cancelled',
+  'asked about',
+  'deployed',
+  'like',
+  'fixed',
+];
 const OBJECTS = [
   'the Postgres migration',
   'a flight to Berlin on Friday',
@@ -34,17 +54,29 @@ const OBJECTS = [
   'Rust for performance-critical paths',
   'the onboarding checklist',
 ];
-const TAILS = ['last week.', 'tomorrow morning.', 'because it was urgent.', 'again.', 'before the deadline.', 'with Microsoft Teams.'];
+const TAILS = [
+  'last week.',
+  'tomorrow morning.',
+  'because it was urgent.',
+  'again.',
+  'before the deadline.',
+  'with Microsoft Teams.',
+];
 
 /** Deterministic chat turns (~12-20 words), all different. */
 function chatTurns(count: number, seed: number): string[] {
   let state = seed;
   const pick = <T>(list: T[]) => list[(state = (state * 48271) % 2147483647) % list.length]!;
-  return Array.from({ length: count }, (_, i) => `${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(TAILS)} (note ${i})`);
+  return Array.from(
+    { length: count },
+    (_, i) => `${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(TAILS)} (note ${i})`,
+  );
 }
 
 function documentText(bytes: number, seed: number): string {
-  const sentences = chatTurns(Math.ceil(bytes / 60), seed).map((turn) => turn.replace(/^I /, 'Staff ').replace(/\(note (\d+)\)/, 'See policy section $1.'));
+  const sentences = chatTurns(Math.ceil(bytes / 60), seed).map((turn) =>
+    turn.replace(/^I /, 'Staff ').replace(/\(note (\d+)\)/, 'See policy section $1.'),
+  );
   let text = '';
   for (const sentence of sentences) {
     if (text.length + sentence.length + 1 > bytes) break;
@@ -67,7 +99,9 @@ async function gql(url: string, key: string, query: string, variables?: Record<s
 async function waitForJobs(url: string, key: string, jobIds: string[]): Promise<void> {
   for (;;) {
     const states = await Promise.all(
-      jobIds.map((jobId) => gql(url, key, `query($id: ID!) { job(jobId: $id) { status processed total failed } }`, { id: jobId })),
+      jobIds.map((jobId) =>
+        gql(url, key, `query($id: ID!) { job(jobId: $id) { status processed total failed } }`, { id: jobId }),
+      ),
     );
     if (states.every((state) => state.job.status === 'DONE' || state.job.status === 'FAILED')) {
       const failed = states.reduce((sum, state) => sum + state.job.failed, 0);
@@ -82,15 +116,29 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsy-bench-'));
   const postgres = await startEmbeddedPostgres();
-  const config = loadConfig({ NODE_ENV: 'production', PORT: '0', MEMSY_DATA_DIR: dataDir, MEMORY_WORKER_BATCH: '32' });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PORT: '0',
+    MEMSY_DATA_DIR: dataDir,
+    MEMORY_WORKER_BATCH: '32',
+  });
   const stack = await startStack(config, { database: { url: postgres.url, embedded: true } });
   const ceiling = await LocalSentenceEmbedder.create({ cacheSize: 0 });
   try {
     const key = stack.adminKey;
-    await gql(stack.url, key, `mutation { createOrg(input: { orgId: "bench", name: "Bench", focus: "benchmarks" }) { orgId } }`);
+    await gql(
+      stack.url,
+      key,
+      `mutation { createOrg(input: { orgId: "bench", name: "Bench", focus: "benchmarks" }) { orgId } }`,
+    );
     const actors = Array.from({ length: 20 }, (_, i) => `user_${i}`);
     for (const actorId of actors) {
-      await gql(stack.url, key, `mutation($a: ID!) { upsertActor(input: { orgId: "bench", actorId: $a }) { actorId } }`, { a: actorId });
+      await gql(
+        stack.url,
+        key,
+        `mutation($a: ID!) { upsertActor(input: { orgId: "bench", actorId: $a }) { actorId } }`,
+        { a: actorId },
+      );
     }
 
     let seed = 7;
@@ -110,7 +158,12 @@ async function main(): Promise<void> {
           kind: 'USER_MESSAGE',
           content,
         }));
-        const data = await gql(stack.url, key, `mutation($e: [EventInput!]!) { ingestEvents(orgId: "bench", events: $e) { jobId } }`, { e: events });
+        const data = await gql(
+          stack.url,
+          key,
+          `mutation($e: [EventInput!]!) { ingestEvents(orgId: "bench", events: $e) { jobId } }`,
+          { e: events },
+        );
         jobIds.push(data.ingestEvents.jobId);
       }
       const accepted = performance.now() - started;
@@ -126,26 +179,35 @@ async function main(): Promise<void> {
     // Documents: ~5 kB each, BOOTSTRAP priority.
     const docSize = 5_000;
     const docCount = Math.max(1, Math.round(DOCUMENT_BYTES / docSize));
-    const documents = Array.from({ length: docCount }, (_, i) => ({ documentId: `doc_${i}`, content: documentText(docSize, 1000 + i) }));
+    const documents = Array.from({ length: docCount }, (_, i) => ({
+      documentId: `doc_${i}`,
+      content: documentText(docSize, 1000 + i),
+    }));
     const bytes = documents.reduce((sum, doc) => sum + Buffer.byteLength(doc.content), 0);
     let started = performance.now();
     const probe = documents.slice(0, Math.min(20, docCount)).map((doc) => doc.content);
     // Ceiling for documents: embedding the chunk-sized pieces of 20 documents.
     const pieces = probe.flatMap((text) => text.match(/.{1,1200}(\s|$)/g) ?? []);
     for (let i = 0; i < pieces.length; i += 32) await ceiling.embed(pieces.slice(i, i + 32));
-    const ceilingMbPerMin = (probe.reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6) / ((performance.now() - started) / 60_000);
+    const ceilingMbPerMin =
+      probe.reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6 / ((performance.now() - started) / 60_000);
     started = performance.now();
     const jobIds: string[] = [];
     for (let i = 0; i < documents.length; i += 100) {
-      const data = await gql(stack.url, key, `mutation($d: [DocumentInput!]!) { ingestDocuments(orgId: "bench", documents: $d, priority: BOOTSTRAP) { jobId } }`, {
-        d: documents.slice(i, i + 100),
-      });
+      const data = await gql(
+        stack.url,
+        key,
+        `mutation($d: [DocumentInput!]!) { ingestDocuments(orgId: "bench", documents: $d, priority: BOOTSTRAP) { jobId } }`,
+        {
+          d: documents.slice(i, i + 100),
+        },
+      );
       jobIds.push(data.ingestDocuments.jobId);
     }
     await waitForJobs(stack.url, key, jobIds);
     const minutes = (performance.now() - started) / 60_000;
     rows.push(
-      `| ${(bytes / 1e6).toFixed(2)} MB documents (${docCount} × ~5 kB) | ${(bytes / 1e6 / minutes).toFixed(2)} MB/min | ${ceilingMbPerMin.toFixed(2)} MB/min | ${(((bytes / 1e6 / minutes) / ceilingMbPerMin) * 100).toFixed(0)}% | done in ${(minutes * 60).toFixed(1)} s |`,
+      `| ${(bytes / 1e6).toFixed(2)} MB documents (${docCount} × ~5 kB) | ${(bytes / 1e6 / minutes).toFixed(2)} MB/min | ${ceilingMbPerMin.toFixed(2)} MB/min | ${((bytes / 1e6 / minutes / ceilingMbPerMin) * 100).toFixed(0)}% | done in ${(minutes * 60).toFixed(1)} s |`,
     );
     console.log(rows.at(-1));
   } finally {

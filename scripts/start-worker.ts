@@ -9,8 +9,10 @@ import { stopOnSignals } from './start-subgraph';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required to run workers as their own process');
-  if (!config.internalSecret) throw new ConfigError('MEMSY_INTERNAL_SECRET is required to run workers as their own process');
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required to run workers as their own process');
+  if (!config.internalSecret)
+    throw new ConfigError('MEMSY_INTERNAL_SECRET is required to run workers as their own process');
   const { url, port } = config.subgraphs.hierarchy;
   const memory = await createMemorySubgraph({
     config: { ...config, memoryWorker: { ...config.memoryWorker, enabled: true } },
@@ -18,7 +20,9 @@ async function main(): Promise<void> {
     internalSecret: config.internalSecret,
     hierarchyUrl: url ?? `http://127.0.0.1:${port}/graphql`,
   });
-  console.log(`Memsy ingestion worker running (${config.memoryWorker.concurrency} × batches of ${config.memoryWorker.batchSize})`);
+  console.log(
+    `Memsy ingestion worker running (${config.memoryWorker.concurrency} × batches of ${config.memoryWorker.batchSize})`,
+  );
   stopOnSignals(() => memory.close());
 }
 

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation';
 import { IngestionResolver } from './graphql/ingestion.resolver';
 import { ActorMemoriesResolver, MemoryResolver, memoryReferenceResolvers } from './graphql/memory.resolver';
+import { Actor } from './graphql/types';
 
 /**
  * type-graphql insists on a PubSub once a subscription exists, but ours define `subscribe`
@@ -19,7 +20,13 @@ const NO_TOPICS = {
 /** The memory subgraph's schema. Pure: needs no database, so `npm run schema` can print it. */
 export function buildMemorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
-    { resolvers: [IngestionResolver, MemoryResolver, ActorMemoriesResolver], pubSub: NO_TOPICS },
+    {
+      resolvers: [IngestionResolver, MemoryResolver, ActorMemoriesResolver],
+      // Actor is reachable from no root field here; without this it would be left out of the
+      // schema, and with it Actor.memories.
+      orphanedTypes: [Actor],
+      pubSub: NO_TOPICS,
+    },
     memoryReferenceResolvers,
   );
 }

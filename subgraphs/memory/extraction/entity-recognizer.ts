@@ -10,6 +10,11 @@ import {
 import type { Sentence } from './sentence-splitter';
 import type { EntityMention, EntityType } from './types';
 
+/** A list of words written as one space-separated string. */
+function words(list: string): string[] {
+  return list.split(/\s+/).filter(Boolean);
+}
+
 /** A sentence with both engines' analyses of its body (computed once, shared by categorizer and recognizer). */
 export interface AnalysedSentence extends Sentence {
   wink: WinkAnalysis;
@@ -36,94 +41,16 @@ export interface RecognitionContext {
 
 /** Well-known software products and services: a capitalised mention of one is a PRODUCT. */
 const PRODUCTS = new Set([
-  'slack',
-  'zoom',
-  'jira',
-  'confluence',
-  'notion',
-  'trello',
-  'asana',
-  'github',
-  'gitlab',
-  'bitbucket',
-  'postgres',
-  'postgresql',
-  'mysql',
-  'mariadb',
-  'sqlite',
-  'mongodb',
-  'redis',
-  'elasticsearch',
-  'opensearch',
-  'kafka',
-  'rabbitmq',
-  'kubernetes',
-  'docker',
-  'terraform',
-  'ansible',
-  'aws',
-  'gcp',
-  'azure',
-  'salesforce',
-  'hubspot',
-  'zendesk',
-  'intercom',
-  'stripe',
-  'shopify',
-  'paypal',
-  'excel',
-  'outlook',
-  'gmail',
-  'chrome',
-  'firefox',
-  'safari',
-  'windows',
-  'macos',
-  'linux',
-  'ubuntu',
-  'debian',
-  'android',
-  'ios',
-  'iphone',
-  'ipad',
-  'figma',
-  'tableau',
-  'snowflake',
-  'bigquery',
-  'datadog',
-  'grafana',
-  'prometheus',
-  'sentry',
-  'vercel',
-  'netlify',
-  'heroku',
-  'chatgpt',
-  'whatsapp',
-  'discord',
-  'dropbox',
-  'sharepoint',
-  'onedrive',
-  'pagerduty',
-  'okta',
-  'auth0',
-  'twilio',
-  'mailchimp',
-  'airtable',
-  'graphql',
-  'node.js',
-  'nodejs',
-  'react',
-  'vue',
-  'angular',
-  'django',
-  'rails',
-  'pgvector',
-  'neo4j',
-  'jenkins',
-  'circleci',
-  'npm',
-  'webex',
-  'quickbooks',
+  ...words(
+    'slack zoom jira confluence notion trello asana github gitlab bitbucket postgres ' +
+      'postgresql mysql mariadb sqlite mongodb redis elasticsearch opensearch kafka rabbitmq ' +
+      'kubernetes docker terraform ansible aws gcp azure salesforce hubspot zendesk intercom ' +
+      'stripe shopify paypal excel outlook gmail chrome firefox safari windows macos linux ' +
+      'ubuntu debian android ios iphone ipad figma tableau snowflake bigquery datadog grafana ' +
+      'prometheus sentry vercel netlify heroku chatgpt whatsapp discord dropbox sharepoint ' +
+      'onedrive pagerduty okta auth0 twilio mailchimp airtable graphql node.js nodejs react vue ' +
+      'angular django rails pgvector neo4j jenkins circleci npm webex quickbooks',
+  ),
   'microsoft teams',
   'google docs',
   'google drive',
@@ -133,122 +60,46 @@ const PRODUCTS = new Set([
 ]);
 
 /** Programming languages and similar technologies: TERMs (a language is not a product). */
-const TECH_TERMS = new Set([
-  'rust',
-  'python',
-  'go',
-  'golang',
-  'java',
-  'javascript',
-  'typescript',
-  'kotlin',
-  'swift',
-  'ruby',
-  'php',
-  'c++',
-  'c#',
-  'scala',
-  'haskell',
-  'elixir',
-  'erlang',
-  'sql',
-  'bash',
-  'perl',
-  'dart',
-  'lua',
-  'clojure',
-  'ocaml',
-  'fortran',
-  'cobol',
-  'wasm',
-  'webassembly',
-]);
+const TECH_TERMS = new Set(
+  words(
+    'rust python go golang java javascript typescript kotlin swift ruby php c++ c# scala ' +
+      'haskell elixir erlang sql bash perl dart lua clojure ocaml fortran cobol wasm ' +
+      'webassembly',
+  ),
+);
+
+/** Acronyms of the trade: TERMs, even where compromise reads them as organisations (`API`). */
+const ACRONYM_TERMS = new Set(
+  words(
+    'api apis sdk sla slas csv json xml yaml html http https url sql ci cd vip faq sso saml pdf ui ux ' +
+      'cli gdpr soc kpi eta crm erp seo cdn dns vpn ssh tls ssl jwt oauth llm ai ml gpu cpu ram ssd',
+  ),
+);
 
 /** Last words that make a capitalised run an organisation (`Acme Corp`, `Siemens AG`). */
-const ORG_SUFFIXES = new Set([
-  'inc',
-  'corp',
-  'corporation',
-  'co',
-  'company',
-  'ltd',
-  'llc',
-  'llp',
-  'plc',
-  'gmbh',
-  'ag',
-  'sa',
-  'bv',
-  'nv',
-  'group',
-  'holdings',
-  'labs',
-  'technologies',
-  'systems',
-  'bank',
-  'university',
-  'foundation',
-]);
+const ORG_SUFFIXES = new Set(
+  words(
+    'inc corp corporation co company ltd llc llp plc gmbh ag sa bv nv group holdings labs ' +
+      'technologies systems bank university foundation',
+  ),
+);
 
 /** Words before a name that say it is a tool or service (`integrates with X`, `using X`). */
-const PRODUCT_BEFORE = new Set([
-  'with',
-  'using',
-  'use',
-  'uses',
-  'used',
-  'via',
-  'through',
-  'integrate',
-  'integrates',
-  'integrated',
-  'install',
-  'installed',
-  'deploy',
-  'deployed',
-  'migrate',
-  'migrated',
-  'upgrade',
-  'upgraded',
-]);
+const PRODUCT_BEFORE = new Set(
+  words(
+    'with using use uses used via through integrate integrates integrated install installed ' +
+      'deploy deployed migrate migrated upgrade upgraded',
+  ),
+);
 /** Words after a name that say it is a tool or service (`X integration`, `X workspace`). */
-const PRODUCT_AFTER = new Set([
-  'integration',
-  'integrations',
-  'app',
-  'apps',
-  'plugin',
-  'plugins',
-  'api',
-  'apis',
-  'sdk',
-  'workspace',
-  'workspaces',
-  'channel',
-  'channels',
-  'bot',
-  'bots',
-  'extension',
-  'extensions',
-  'account',
-  'accounts',
-  'server',
-  'servers',
-  'database',
-  'databases',
-  'cluster',
-  'clusters',
-  'instance',
-  'instances',
-  'dashboard',
-  'dashboards',
-  'connector',
-  'connectors',
-  'version',
-  'release',
-  'subscription',
-  'plan',
-]);
+const PRODUCT_AFTER = new Set(
+  words(
+    'integration integrations app apps plugin plugins api apis sdk workspace workspaces ' +
+      'channel channels bot bots extension extensions account accounts server servers database ' +
+      'databases cluster clusters instance instances dashboard dashboards connector connectors ' +
+      'version release subscription plan',
+  ),
+);
 
 /** Tags that make a capitalised sentence-initial word an ordinary word (`Open the page`, `Does it…`). */
 const ORDINARY_TAGS = [
@@ -266,6 +117,8 @@ const ORDINARY_TAGS = [
   'Auxiliary',
   'Negative',
 ];
+/** Closed-class tags: a word carrying one is never a name, known to the lexicon or not. */
+const FUNCTION_TAGS = ['Determiner', 'Pronoun', 'Preposition', 'Conjunction', 'QuestionWord', 'Expression'];
 /** Tags that keep a word out of a proper-noun run anywhere (dates and numbers have their own types). */
 const NEVER_IN_RUN_TAGS = ['Pronoun', 'Date', 'Expression', 'Value'];
 
@@ -311,7 +164,7 @@ function isInitial(terms: readonly Term[], index: number): boolean {
   const previous = terms[index - 1];
   if (!term || !previous) return true;
   if (previous.sentence !== term.sentence) return true;
-  return /[:;"“(\[]|\s[-–—]\s/.test(previous.post) || /["“‘'(\[]/.test(term.pre);
+  return /[.!?:;"“([]|\s[-–—]\s/.test(previous.post) || /["“‘'([]/.test(term.pre);
 }
 
 /** The words of the analysed sentences written capitalised in mid-sentence, lower-cased. */
@@ -396,7 +249,7 @@ export function recognizeEntities(sentence: AnalysedSentence, context: Recogniti
 
   const terms = sentence.compromise.terms;
   const runs: Candidate[] = [];
-  for (const run of properNounRuns(terms, context, named)) {
+  for (const run of properNounRuns(terms, sentence.kind === 'heading', context, named)) {
     const first = run[0]!;
     const last = run[run.length - 1]!;
     const start = first.start;
@@ -404,11 +257,17 @@ export function recognizeEntities(sentence: AnalysedSentence, context: Recogniti
     const inside = named.filter((entity) => entity.start >= start && entity.end <= end);
     const same = inside.find((entity) => entity.start === start && entity.end === end);
     if (same) {
-      // A well-known product that compromise took for a name (`Jenkins`, `Notion`) is a product.
+      // A well-known product that compromise took for a name (`Jenkins`, `Notion`), or a name
+      // with a model letter or version (`Product X`, `Windows 11`), is a product.
       const lower = body.slice(start, end).toLowerCase();
-      if (!PRODUCTS.has(lower) || same.type === 'PHONE') continue;
+      const versioned =
+        run.length > 1 && run.slice(1).some((term) => /^(\p{Lu}|v?\d+(\.\d+)*)$/u.test(term.text));
+      const term = TECH_TERMS.has(lower) || ACRONYM_TERMS.has(lower);
+      if (same.type === 'PHONE' || same.type === 'PLACE' || !(PRODUCTS.has(lower) || versioned || term)) {
+        continue;
+      }
       named = named.filter((entity) => entity !== same);
-      runs.push({ name: body.slice(start, end), type: 'PRODUCT', start, end, priority: 3 });
+      runs.push({ name: body.slice(start, end), type: term ? 'TERM' : 'PRODUCT', start, end, priority: 3 });
       continue;
     }
     // Runs inside a longer name (`Paris` in `Paris, France`) belong to that name.
@@ -454,10 +313,11 @@ export function recognizeEntities(sentence: AnalysedSentence, context: Recogniti
 /** Consecutive capitalised terms with nothing but spaces between them (`of` may join two: `Bank of America`). */
 function properNounRuns(
   terms: readonly Term[],
+  heading: boolean,
   context: RecognitionContext,
   named: ReadonlyArray<{ start: number; end: number }>,
 ): Term[][] {
-  const titleCase = isTitleCase(terms);
+  const titleCase = heading || isTitleCase(terms);
   const eligible = (term: Term): boolean =>
     isCapitalised(term.text) && !/^I(['’]\p{L}+)?$/u.test(term.text) && !hasAny(term, NEVER_IN_RUN_TAGS);
   const joined = (a: Term, b: Term): boolean =>
@@ -504,17 +364,14 @@ function properNounRuns(
       run = run.slice(1);
     if (run.length === 0) continue;
     if (titleCase) {
-      // In a title every word is capitalised: keep only the words that are names anyway.
-      for (const term of run) {
+      // In a title every word is capitalised: keep a run only when all its words are names anyway
+      // (known products or words written capitalised mid-sentence elsewhere), or a model letter.
+      const known = (term: Term): boolean => {
         const lower = term.text.toLowerCase();
-        if (
-          PRODUCTS.has(lower) ||
-          TECH_TERMS.has(lower) ||
-          context.knownProper.has(lower) ||
-          isOutOfVocabulary(lower)
-        ) {
-          runs.push([term]);
-        }
+        return PRODUCTS.has(lower) || TECH_TERMS.has(lower) || context.knownProper.has(lower);
+      };
+      if (known(run[0]!) && run.slice(1).every((term) => known(term) || /^\p{Lu}$/u.test(term.text))) {
+        runs.push(run);
       }
       continue;
     }
@@ -531,11 +388,29 @@ function keepsInitial(
   named: ReadonlyArray<{ start: number; end: number }>,
 ): boolean {
   if (named.some((entity) => entity.start <= term.start && entity.end >= term.end)) return true;
-  if (hasAny(term, ORDINARY_TAGS)) return false;
   const lower = term.text.toLowerCase();
+  // compromise's tags for a word it does not know are guesses (`Memsy` as a verb): trust the
+  // lexicon unless the word is plainly a function word.
+  if (!isKnownWord(lower) && !hasAny(term, FUNCTION_TAGS)) return true;
+  if (hasAny(term, ORDINARY_TAGS)) return false;
   if (PRODUCTS.has(lower) || TECH_TERMS.has(lower) || context.knownProper.has(lower)) return true;
   if (runLength >= 2) return true;
-  return isOutOfVocabulary(lower) || /^\p{Ll}+\p{Lu}/u.test(term.text) || /^\p{Lu}{2,}$/u.test(term.text);
+  return !isKnownWord(lower) || /^\p{Ll}+\p{Lu}/u.test(term.text) || /^\p{Lu}{2,}$/u.test(term.text);
+}
+
+/** Whether wink's lexicon knows the word or its stem (`backups` → `backup`, `integrations` → `integration`). */
+function isKnownWord(lower: string): boolean {
+  if (!isOutOfVocabulary(lower)) return true;
+  const stems = [
+    lower.replace(/ies$/, 'y'),
+    lower.replace(/es$/, ''),
+    lower.replace(/s$/, ''),
+    lower.replace(/ed$/, ''),
+    lower.replace(/ed$/, 'e'),
+    lower.replace(/ing$/, ''),
+    lower.replace(/ing$/, 'e'),
+  ];
+  return stems.some((stem) => stem !== lower && stem.length > 2 && !isOutOfVocabulary(stem));
 }
 
 /** PRODUCT or TERM (or ORGANIZATION for `Acme Corp`) for a capitalised run no other engine named. */
@@ -547,13 +422,14 @@ function classifyRun(
 ): EntityType {
   const lower = words.join(' ').toLowerCase();
   if (PRODUCTS.has(lower)) return 'PRODUCT';
-  if (TECH_TERMS.has(lower)) return 'TERM';
+  if (TECH_TERMS.has(lower) || ACRONYM_TERMS.has(lower)) return 'TERM';
   if (words.length > 1 && ORG_SUFFIXES.has(words[words.length - 1]!.toLowerCase().replace(/\.$/, '')))
     return 'ORGANIZATION';
-  // `Product X`, `Windows 11`, `GitHub`, `PostgreSQL`: a letter or version, or inner capitals.
+  // `Product X`, `Windows 11`, `GitHub`, `iPhone`: a letter or version, or inner capitals
+  // (`activeDeadlineSeconds`, an identifier, stays a TERM).
   if (words.length > 1 && words.slice(1).some((word) => /^(\p{Lu}|v?\d+(\.\d+)*)$/u.test(word)))
     return 'PRODUCT';
-  if (words.some((word) => /\p{Ll}\p{Lu}/u.test(word))) return 'PRODUCT';
+  if (words.some((word) => /^(?:\p{Lu}\p{Ll}+\p{Lu}|\p{Ll}\p{Lu})/u.test(word))) return 'PRODUCT';
   if (words.some((word) => PRODUCTS.has(word.toLowerCase()))) return 'PRODUCT';
   const before = terms[firstIndex - 1]?.text.toLowerCase();
   const after = terms[lastIndex + 1]?.text.toLowerCase();

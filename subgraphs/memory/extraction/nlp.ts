@@ -15,11 +15,32 @@ import winkNLP from 'wink-nlp';
 type Wink = ReturnType<typeof winkNLP>;
 
 let wink: Wink | undefined;
+let winkUses = 0;
+/** A document of the current instance, for lexicon look-ups. */
+let probeDoc: ReturnType<Wink['readDoc']> | undefined;
+
+/**
+ * wink adds every out-of-vocabulary word it reads (names, ids, hashes) to its instance's lexicon
+ * for good: ~80 bytes each, without bound in a long-running worker. The instance is therefore
+ * replaced after this many documents (~100 ms to rebuild, i.e. well under 1% of the time).
+ */
+const WINK_DOCS_PER_INSTANCE = 50_000;
 
 /** The shared wink-nlp instance (created on first use: the model takes ~100 ms to load). */
 export function winkEngine(): Wink {
-  wink ??= winkNLP(model);
+  if (!wink || winkUses >= WINK_DOCS_PER_INSTANCE) {
+    wink = winkNLP(model);
+    winkUses = 0;
+    probeDoc = undefined;
+  }
   return wink;
+}
+
+/** A document of the current instance; analyses go through here so that they are counted. */
+function readDoc(text: string): ReturnType<Wink['readDoc']> {
+  const engine = winkEngine();
+  winkUses += 1;
+  return engine.readDoc(text);
 }
 
 /** One token of wink's tokenisation, with its offsets in the analysed text. */
@@ -48,9 +69,8 @@ export interface WinkAnalysis {
 
 /** Tokens, sentence spans and entities of `text`, with character offsets into `text`. */
 export function analyseWithWink(text: string): WinkAnalysis {
-  const engine = winkEngine();
-  const its = engine.its;
-  const doc = engine.readDoc(text);
+  const doc = readDoc(text);
+  const its = winkEngine().its;
   const values = doc.tokens().out(its.value) as string[];
   const spaces = doc.tokens().out(its.precedingSpaces) as string[];
   const tokens: WinkToken[] = [];
@@ -92,12 +112,11 @@ export function analyseWithWink(text: string): WinkAnalysis {
 
 /** True when wink's English lexicon does not know `word` (lower-cased): names, brands, jargon. */
 export function isOutOfVocabulary(word: string): boolean {
+  // isOOV lives on the document API; any document gives access to the instance's lexicon.
   const engine = winkEngine();
-  // isOOV lives on the document API; any document gives access to the shared lexicon.
   probeDoc ??= engine.readDoc('probe');
   return probeDoc.isOOV(word.toLowerCase());
 }
-let probeDoc: ReturnType<Wink['readDoc']> | undefined;
 
 /** One term as compromise tagged it, with offsets into the analysed text. */
 export interface Term {
@@ -141,6 +160,23 @@ interface JsonMatch {
   terms?: JsonTerm[];
 }
 
+/** Lower-case words that may sit inside a name (`Bank of America`, `Ludwig van Beethoven`). */
+const NAME_CONNECTORS = new Set([
+  'of',
+  'de',
+  'da',
+  'del',
+  'der',
+  'van',
+  'von',
+  'la',
+  'le',
+  'and',
+  '&',
+  'du',
+  'y',
+]);
+
 /** compromise tags that name an entity, and the type each gives. */
 const ENTITY_TAGS: ReadonlyArray<[string, CompromiseEntityType]> = [
   ['PhoneNumber', 'PHONE'],
@@ -182,7 +218,18 @@ export function analyseWithCompromise(text: string): CompromiseAnalysis {
       run = [];
       if (!first || !last) return;
       const entity = trimEntity(text, first.start, last.end);
-      if (entity) entities.push({ type, ...entity });
+      if (!entity) return;
+      // `The Microsoft Teams` → `Microsoft Teams`.
+      const article = /^(?:the|a|an)\s+/i.exec(entity.text)?.[0].length ?? 0;
+      const name = entity.text.slice(article);
+      // Names are capitalised: `Customer data` is not an organisation, whatever the tagger thinks.
+      if (
+        type !== 'PHONE' &&
+        name.split(/\s+/).some((word) => /^\p{Ll}/u.test(word) && !NAME_CONNECTORS.has(word))
+      ) {
+        return;
+      }
+      if (name !== '') entities.push({ type, text: name, start: entity.start + article, end: entity.end });
     };
     terms.forEach((term, index) => {
       if (

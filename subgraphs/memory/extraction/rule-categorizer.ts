@@ -2,6 +2,11 @@ import { analyseSentence, type AnalysedSentence } from './entity-recognizer';
 import { splitSentences } from './sentence-splitter';
 import type { Categorizer, ExtractionInput, MemoryCategory } from './types';
 
+/** A list of words written as one space-separated string. */
+function words(list: string): string[] {
+  return list.split(/\s+/).filter(Boolean);
+}
+
 type Source = ExtractionInput['source'];
 
 /** `I prefer`, `we'd rather`, `my favourite`, `please always`, `I hate`, `doesn't like`, ... */
@@ -28,141 +33,27 @@ const PROCEDURE_CUES = [
 ];
 
 /** Words that may precede an imperative verb without changing the mood. */
-const LEAD_INS = new Set([
-  'please',
-  'first',
-  'firstly',
-  'then',
-  'next',
-  'finally',
-  'lastly',
-  'now',
-  'also',
-  'and',
-  'just',
-  'simply',
-  'afterwards',
-  'after',
-  'that',
-  'always',
-  'kindly',
-]);
+const LEAD_INS = new Set(
+  words(
+    'please first firstly then next finally lastly now also and just simply afterwards after ' +
+      'that always kindly',
+  ),
+);
 
 /** Base-form verbs that open instructions; compromise's tags are the main test, this backs them up. */
-const IMPERATIVE_VERBS = new Set([
-  'open',
-  'click',
-  'go',
-  'run',
-  'install',
-  'set',
-  'add',
-  'remove',
-  'create',
-  'delete',
-  'select',
-  'choose',
-  'enter',
-  'type',
-  'navigate',
-  'press',
-  'restart',
-  'log',
-  'sign',
-  'configure',
-  'update',
-  'check',
-  'make',
-  'use',
-  'copy',
-  'paste',
-  'save',
-  'upload',
-  'download',
-  'send',
-  'contact',
-  'wait',
-  'ensure',
-  'verify',
-  'enable',
-  'disable',
-  'start',
-  'stop',
-  'submit',
-  'fill',
-  'follow',
-  'review',
-  'confirm',
-  'connect',
-  'visit',
-  'turn',
-  'tap',
-  'find',
-  'edit',
-  'deploy',
-  'build',
-  'push',
-  'pull',
-  'merge',
-  'clone',
-  'execute',
-  'apply',
-  'export',
-  'import',
-  'generate',
-  'provide',
-  'include',
-  'keep',
-  'avoid',
-  'try',
-  'reset',
-  'change',
-  'pick',
-  'attach',
-  'scroll',
-  'expand',
-  'close',
-  'quit',
-  'exit',
-  'rerun',
-  'reboot',
-  'refresh',
-  'reload',
-  'login',
-  'register',
-  'book',
-  'schedule',
-  'cancel',
-  'request',
-  'fill',
-  'print',
-  'sign',
-  'approve',
-  'assign',
-  'mark',
-  'move',
-  'rename',
-  'drag',
-  'drop',
-  'insert',
-  'specify',
-  'define',
-  'write',
-  'read',
-  'test',
-  'commit',
-  'tag',
-  'label',
-  'grant',
-  'revoke',
-  'rotate',
-  'restore',
-  'back',
-  'scale',
-  'migrate',
-  'upgrade',
-  'downgrade',
-]);
+const IMPERATIVE_VERBS = new Set(
+  words(
+    'open click go run install set add remove create delete select choose enter type navigate ' +
+      'press restart log sign configure update check make use copy paste save upload download ' +
+      'send contact wait ensure verify enable disable start stop submit fill follow review ' +
+      'confirm connect visit turn tap find edit deploy build push pull merge clone execute ' +
+      'apply export import generate provide include keep avoid try reset change pick attach ' +
+      'scroll expand close quit exit rerun reboot refresh reload login register book schedule ' +
+      'cancel request fill print sign approve assign mark move rename drag drop insert specify ' +
+      'define write read test commit tag label grant revoke rotate restore back scale migrate ' +
+      'upgrade downgrade',
+  ),
+);
 
 const QUESTION_OPENERS =
   /^(?:who|what|when|where|why|which|how|whose|whom|is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|isn['’]t|aren['’]t|doesn['’]t|don['’]t|didn['’]t|can['’]t|won['’]t|wouldn['’]t|shouldn['’]t)\b/i;
@@ -174,67 +65,31 @@ const TIME_CUES =
 /** `I deployed`, `we shipped`, `we've released`: something the speaker did. */
 const FIRST_PERSON_PAST =
   /\b(?:i|we|our team|my team)(?:['’]ve|['’]d|\s+(?:just|finally|already|recently|have|had|also))?\s+([a-z]+)\b/gi;
-const IRREGULAR_PAST = new Set([
-  'went',
-  'had',
-  'did',
-  'made',
-  'got',
-  'sent',
-  'wrote',
-  'built',
-  'ran',
-  'met',
-  'saw',
-  'spoke',
-  'told',
-  'found',
-  'took',
-  'gave',
-  'began',
-  'broke',
-  'lost',
-  'bought',
-  'sold',
-  'paid',
-  'hit',
-  'left',
-  'came',
-  'chose',
-  'forgot',
-  'heard',
-  'kept',
-  'led',
-  'said',
-  'spent',
-  'thought',
-  'won',
-  'shipped',
-  'was',
-  'were',
-  'tried',
-]);
+const IRREGULAR_PAST = new Set(
+  words(
+    'went had did made got sent wrote built ran met saw spoke told found took gave began ' +
+      'broke lost bought sold paid hit left came chose forgot heard kept led said spent thought ' +
+      'won shipped was were tried',
+  ),
+);
 /** Words ending in -ed that are not past tenses. */
-const NOT_PAST = new Set([
-  'need',
-  'feed',
-  'speed',
-  'seed',
-  'proceed',
-  'exceed',
-  'succeed',
-  'breed',
-  'bleed',
-  'embed',
-  'red',
-  'bed',
-  'shed',
-  'indeed',
-]);
+const NOT_PAST = new Set(
+  words('need feed speed seed proceed exceed succeed breed bleed embed red bed shed indeed'),
+);
 
 /** Declarative statements: `is`, `has`, `supports`, `allows`, `costs`, ... */
 const FACT_VERBS =
-  /\b(?:is|are|was|were|has|have|had|supports?|allows?|includes?|requires?|provides?|offers?|costs?|contains?|uses?|runs?|means?|lives?|works?|belongs?|owns?|guarantees?|covers?|expires?|lasts?|takes?|negotiated|agreed|integrates?|handles?|stores?|limits?|applies|permits?|caps?)\b/i;
+  /\b(?:is|are|am|was|were|has|have|had|supports?|allows?|includes?|requires?|provides?|offers?|costs?|contains?|uses?|runs?|means?|lives?|works?|belongs?|owns?|guarantees?|covers?|expires?|lasts?|takes?|negotiated|agreed|integrates?|handles?|stores?|limits?|applies|permits?|caps?)\b/i;
+
+/** `Remember that …`, `Note: …`, `FYI, …`: a frame around what is said, not an instruction. */
+const LEAD_IN_FRAME =
+  /^(?:please\s+)?(?:remember|note|keep in mind|bear in mind|fyi|btw|by the way|just so you know|for the record|heads up|reminder|update)\b(?:\s+that)?\s*[:,-]?\s*/i;
+
+/** Length of the framing lead-in of a sentence (0 when there is none). */
+export function leadInLength(body: string): number {
+  const match = LEAD_IN_FRAME.exec(body);
+  return match && match[0].length < body.length ? match[0].length : 0;
+}
 
 /** Whether a sentence body asks something (`Does Product X work with Slack?`). */
 export function isQuestion(body: string): boolean {
@@ -245,10 +100,13 @@ export function isQuestion(body: string): boolean {
 
 /** Whether a sentence is an instruction (`Open the settings page.`, `2. Click Billing.`). */
 export function isImperative(sentence: AnalysedSentence): boolean {
-  if (isQuestion(sentence.body)) return false;
-  if (/^(?:please\s+)?(?:don['’]?t|do not|never)\s+\p{L}/iu.test(sentence.body)) return true;
+  const skip = leadInLength(sentence.body);
+  const body = sentence.body.slice(skip);
+  if (isQuestion(body)) return false;
+  if (/^(?:please\s+)?(?:don['’]?t|do not|never)\s+\p{L}/iu.test(body)) return true;
   const terms = sentence.compromise.terms;
   let index = 0;
+  while (index < terms.length && terms[index]!.start < skip) index += 1;
   while (index < terms.length) {
     const word = terms[index]!.text.toLowerCase();
     if (
@@ -327,7 +185,7 @@ export class RuleCategorizer implements Categorizer {
     const content = sentences.filter((sentence) => sentence.kind !== 'heading');
     if (source.type === 'document') return isClearlyProcedure(sentences, content) ? 'PROCEDURE' : 'DOCUMENT';
     if (source.kind === 'TOOL_RESULT') return 'EPISODE';
-    const bodies = sentences.map((sentence) => sentence.body);
+    const bodies = sentences.map((sentence) => sentence.body.slice(leadInLength(sentence.body)));
     if (bodies.some(isPreference)) return 'PREFERENCE';
     if (isProcedure(sentences, content)) return 'PROCEDURE';
     if (bodies.some(isQuestion)) return 'EPISODE';
@@ -366,18 +224,28 @@ function signals(
   };
 }
 
-/** In conversation: two instructions, or numbered steps, or an explicit cue. */
+/** An instruction after `:`, `;` or `, then` inside a sentence (`How to reset it: open Settings, then…`). */
+const CLAUSE_OPENER = /(?:[:;]|,\s*(?:and\s+)?(?:then|next|finally|first)?)\s+(?:please\s+)?(\p{L}+)/giu;
+
+function hasImperativeClause(body: string): boolean {
+  for (const match of body.matchAll(CLAUSE_OPENER)) {
+    if (IMPERATIVE_VERBS.has((match[1] ?? '').toLowerCase())) return true;
+  }
+  return false;
+}
+
+/** In conversation: two instructions, or numbered steps, or an explicit cue with an instruction. */
 function isProcedure(sentences: readonly AnalysedSentence[], content: readonly AnalysedSentence[]): boolean {
   const { imperatives, numbered, cue } = signals(sentences, content);
   if (imperatives >= 2) return true;
   if (numbered >= 2 && imperatives >= 1) return true;
+  if (!cue) return false;
+  const bodies = sentences.map((sentence) => sentence.body);
   return (
-    cue &&
-    (imperatives >= 1 ||
-      numbered >= 2 ||
-      /\bto\s+[a-z]+[^.?!]{0,80},\s*(?:first|start by|begin by)\b/i.test(
-        sentences.map((s) => s.body).join(' '),
-      ))
+    imperatives >= 1 ||
+    numbered >= 2 ||
+    bodies.some(hasImperativeClause) ||
+    /\bto\s+[a-z]+[^.?!]{0,80},\s*(?:first|start by|begin by)\b/i.test(bodies.join(' '))
   );
 }
 

@@ -7,8 +7,9 @@ export interface SentenceChunkerOptions {
   /** Sentences each chunk repeats from the end of the previous one. @default 1 */
   overlapSentences?: number;
   /**
-   * A last chunk shorter than this is rebalanced with the one before it (sentences move from
-   * the end of that chunk into the last one) when both can stay within `maxChars`.
+   * A heading starts a new chunk only once the current chunk is this long (shorter sections are
+   * merged with the next), and a last chunk shorter than this is rebalanced with the one before
+   * it (sentences move from the end of that chunk into the last one) within `maxChars`.
    * @default min(200, maxChars / 4)
    */
   minChars?: number;
@@ -43,7 +44,8 @@ interface Draft {
  * - consecutive chunks share `overlapSentences` sentences (fewer when they would not fit), except
  *   that a chunk starting with a heading repeats nothing from the previous section;
  * - a heading or a line ending with `:` is moved to the next chunk rather than ending one, so it
- *   stays with the text it introduces;
+ *   stays with the text it introduces; a heading also starts a new chunk once the current one has
+ *   `minChars` characters, so chunks follow the document's sections (short sections are merged);
  * - whitespace is normalised (one space between words and sentences); list and heading markers
  *   are kept; chunks are indexed 0..n-1 and every sentence appears in at least one chunk.
  */
@@ -129,6 +131,16 @@ export class SentenceChunker implements Chunker {
     const drafts: Draft[] = [];
     let current: Draft = { pieces: [0], overlap: 0 };
     for (let id = 1; id < pieces.length; id++) {
+      // A new section starts a new chunk, unless the current one is still shorter than minChars.
+      const sectionBreak =
+        pieces[id]!.heading &&
+        current.pieces.length > current.overlap &&
+        this.length(pieces, current.pieces) >= Math.max(1, this.minChars);
+      if (sectionBreak) {
+        drafts.push(current);
+        current = { pieces: [id], overlap: 0 };
+        continue;
+      }
       if (this.length(pieces, [...current.pieces, id]) <= this.maxChars) {
         current.pieces.push(id);
         continue;

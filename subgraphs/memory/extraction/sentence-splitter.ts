@@ -174,7 +174,7 @@ function splitBlock(body: string): Part[] {
   }
   const result: Part[] = [];
   let pendingMarker: string | undefined;
-  for (const { start, end } of merged) {
+  for (const { start, end } of merged.flatMap((part) => splitAfterInitials(body, part))) {
     const text = normaliseWhitespace(body.slice(start, end));
     if (text === '') continue;
     if (LONE_MARKER.test(text)) {
@@ -192,4 +192,26 @@ function splitBlock(body: string): Part[] {
   }
   if (pendingMarker !== undefined) result.push({ body: pendingMarker.trim() });
   return result;
+}
+
+/**
+ * wink reads `X.` as a middle initial (`John F. Kennedy`) and so does not split `…Product X. The
+ * integration…`: split there when the next word is one that opens sentences, never a surname.
+ */
+const AFTER_INITIAL =
+  /(?<=\s\p{Lu})\.\s+(?=(?:The|A|An|It|Its|We|I|You|They|This|That|These|Those|Our|Their|He|She|There|Here|What|When|Where|Why|How|Do|Does|Can|Please|If|But|And|So|My|Your|In|On|At|For|Is|Are)\b)/gu;
+
+function splitAfterInitials(
+  body: string,
+  part: { start: number; end: number },
+): Array<{ start: number; end: number }> {
+  const pieces: Array<{ start: number; end: number }> = [];
+  let start = part.start;
+  for (const match of body.slice(part.start, part.end).matchAll(AFTER_INITIAL)) {
+    const cut = part.start + match.index + 1;
+    pieces.push({ start, end: cut });
+    start = cut + match[0].length - 1;
+  }
+  pieces.push({ start, end: part.end });
+  return pieces;
 }

@@ -11,7 +11,8 @@ export class PostgresJobQueue implements JobQueue {
     const rows = (await this.db.query(
       `WITH next AS (
          SELECT item_id FROM memory.job_items
-         WHERE status = 'queued' OR (status = 'running' AND leased_until < now())
+         -- queued and not waiting out a retry backoff, or running with an expired lease
+         WHERE status IN ('queued', 'running') AND (leased_until IS NULL OR leased_until < now())
          ORDER BY priority, item_id
          LIMIT $1
          FOR UPDATE SKIP LOCKED

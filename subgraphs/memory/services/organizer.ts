@@ -33,7 +33,13 @@ export class Organizer {
         memory.embedding,
         1,
       );
-      if (nearest && nearest.similarity >= this.thresholds.duplicate) {
+      // Statements differing only in a number or a negation embed almost identically
+      // ("… is 30 days" / "… is 45 days"): at duplicate similarity they are still an update.
+      const duplicate =
+        nearest &&
+        nearest.similarity >= this.thresholds.duplicate &&
+        !disagreesOnValue(memory.content, nearest.content);
+      if (nearest && duplicate) {
         await store.addEventProvenance(nearest.id, memory.provenance.eventIds);
         return { action: 'duplicate', id: nearest.id };
       }
@@ -68,16 +74,21 @@ const STOP_WORDS = new Set(
  * both memories stay current.
  */
 export function contradicts(a: string, b: string): boolean {
-  const numbersA = a.match(NUMBER) ?? [];
-  const numbersB = b.match(NUMBER) ?? [];
-  if (numbersA.length > 0 && numbersB.length > 0 && numbersA.join(' ') !== numbersB.join(' ')) return true;
-  if (NEGATION.test(a) !== NEGATION.test(b)) return true;
+  if (disagreesOnValue(a, b)) return true;
   const wordsA = contentWords(a);
   const wordsB = contentWords(b);
   const shared = [...wordsA].filter((word) => wordsB.has(word)).length;
   const smaller = Math.min(wordsA.size, wordsB.size);
   // Mostly the same words, but not the same statement: an updated value of the same thing.
   return smaller >= 2 && shared / smaller >= 0.5 && shared < Math.max(wordsA.size, wordsB.size);
+}
+
+/** Different numbers ("30 days" vs "45 days") or a negation on one side only. */
+export function disagreesOnValue(a: string, b: string): boolean {
+  const numbersA = a.match(NUMBER) ?? [];
+  const numbersB = b.match(NUMBER) ?? [];
+  if (numbersA.length > 0 && numbersB.length > 0 && numbersA.join(' ') !== numbersB.join(' ')) return true;
+  return NEGATION.test(a) !== NEGATION.test(b);
 }
 
 function contentWords(text: string): Set<string> {

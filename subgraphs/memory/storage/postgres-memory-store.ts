@@ -307,7 +307,8 @@ export class PostgresMemoryStore implements MemoryStore {
          .map((column) => `m.${column.trim()}`)
          .join(', ')}
        FROM chain c JOIN memory.memories m ON m.id = c.id
-       WHERE c.depth > 0
+       -- the chain runs through expired memories, but they are never returned
+       WHERE c.depth > 0 AND (m.expires_at IS NULL OR m.expires_at > now())
        ORDER BY c.root, m.valid_from, m.created_at`,
       [valid],
     )) as Array<MemoryRow & { root: string }>;
@@ -329,11 +330,12 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async deleteMemory(orgId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = (await this.db.query(
-      `DELETE FROM memory.memories WHERE org_id = $1 AND id = $2 RETURNING id`,
-      [orgId, id],
-    )) as unknown[];
-    return rows.length > 0;
+    // TypeORM answers a DELETE with [rows, affected count], not with the rows.
+    const [, deleted] = (await this.db.query(`DELETE FROM memory.memories WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      id,
+    ])) as [unknown[], number];
+    return deleted > 0;
   }
 
   async forgetActor(orgId: string, actorId: string): Promise<ForgetCounts> {

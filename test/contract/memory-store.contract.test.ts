@@ -1,0 +1,810 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { openSubgraphDatabase, type DatabaseTarget } from '../../common/db/data-source';
+import { startEmbeddedPostgres } from '../../common/db/embedded-postgres';
+import { MEMORY_DATABASE } from '../../subgraphs/memory';
+import type { WorkPayload } from '../../subgraphs/memory/queue/job-queue';
+import { contentHash } from '../../subgraphs/memory/services/content';
+import type {
+  Job,
+  JobStatus,
+  Memory,
+  MemoryFilter,
+  MemoryStore,
+  NewMemory,
+  Scope,
+  StoredEvent,
+} from '../../subgraphs/memory/storage/memory-store';
+import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
+import { createTestDatabase, serverDatabaseUrl } from '../support/database';
+
+/**
+ * Contract suite of the MemoryStore port (events, memories with vectors, history, forgetting,
+ * jobs), run against every configured target of its Postgres adapter: always the embedded
+ * Postgres (PGlite behind the socket server), and a Postgres server when DATABASE_URL is set.
+ */
+
+interface Target {
+  name: string;
+  open(): Promise<{ target: DatabaseTarget; close(): Promise<void> }>;
+}
+
+const SERVER_URL = serverDatabaseUrl();
+
+const TARGETS: Target[] = [
+  {
+    name: 'embedded Postgres (PGlite)',
+    // Started directly: with DATABASE_URL, createTestDatabase() would give the server instead.
+    open: async () => {
+      const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
+      return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
+    },
+  },
+  ...(SERVER_URL ? [{ name: 'Postgres server (DATABASE_URL)', open: createTestDatabase }] : []),
+];
+
+if (!SERVER_URL) {
+  describe('MemoryStore contract', () => {
+    it('server target: not configured (set DATABASE_URL)', () => {
+      expect(process.env.DATABASE_URL ?? '').toBe('');
+      expect(TARGETS.map((target) => target.name)).toEqual(['embedded Postgres (PGlite)']);
+    });
+  });
+}
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+function at(seconds: number): Date {
+  return new Date(T0.getTime() + seconds * 1000);
+}
+
+/** A unit vector from raw components. */
+function unit(...values: number[]): Float32Array {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values.map((value) => value / norm));
+}
+
+function event(orgId: string, eventId: string, overrides: Partial<StoredEvent> = {}): StoredEvent {
+  return {
+    orgId,
+    eventId,
+    actorId: 'u1',
+    sessionId: 's1',
+    kind: 'USER_MESSAGE',
+    content: `content of ${eventId}`,
+    roleId: null,
+    teamId: null,
+    occurredAt: at(1),
+    metadata: {},
+    ...overrides,
+  };
+}
+
+const ACTOR_U1: Scope = { level: 'ACTOR', id: 'u1' };
+
+function memory(orgId: string, content: string, overrides: Partial<NewMemory> = {}): NewMemory {
+  const scope = overrides.scope ?? ACTOR_U1;
+  return {
+    orgId,
+    scope,
+    actorId: scope.level === 'ACTOR' ? scope.id : null,
+    content,
+    contentHash: contentHash(content),
+    category: 'FACT',
+    embedding: null,
+    embeddingModel: null,
+    provenance: {
+      eventIds: [],
+      documentId: null,
+      documentVersion: null,
+      chunkIndex: null,
+      sourceMemoryIds: [],
+    },
+    validFrom: at(0),
+    expiresAt: null,
+    metadata: {},
+    mentions: [],
+    ...overrides,
+  };
+}
+
+function chunk(
+  orgId: string,
+  documentId: string,
+  version: number,
+  index: number,
+  content: string,
+): NewMemory {
+  return memory(orgId, content, {
+    scope: { level: 'ORG', id: orgId },
+    category: 'DOCUMENT',
+    provenance: {
+      eventIds: [],
+      documentId,
+      documentVersion: version,
+      chunkIndex: index,
+      sourceMemoryIds: [],
+    },
+  });
+}
+
+function makeJob(orgId: string, overrides: Partial<Job> = {}): Job {
+  return {
+    jobId: unique('job'),
+    orgId,
+    kind: 'INGEST_EVENTS',
+    priority: 'REALTIME',
+    status: 'QUEUED',
+    stage: 'queued',
+    processed: 0,
+    failed: 0,
+    total: 0,
+    errors: [],
+    message: null,
+    createdAt: at(0),
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: at(0),
+    ...overrides,
+  };
+}
+
+const PAST = () => new Date(Date.now() - 60_000);
+const FUTURE = () => new Date(Date.now() + 3_600_000);
+
+function byKey(a: Memory, b: Memory): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+describe.each(TARGETS)('MemoryStore contract on $name', (target) => {
+  let dataSource: DataSource;
+  let close: () => Promise<void>;
+  let store: MemoryStore;
+
+  beforeAll(async () => {
+    const database = await target.open();
+    close = database.close;
+    try {
+      dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    store = new PostgresMemoryStore(dataSource, dataSource);
+  });
+  afterAll(async () => {
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await close?.();
+  });
+
+  async function insert(newMemory: NewMemory): Promise<string> {
+    const { id, inserted } = await store.insertMemory(newMemory);
+    expect(inserted).toBe(true);
+    return id;
+  }
+
+  async function get(id: string): Promise<Memory> {
+    const [found] = await store.getMemories([id]);
+    if (!found) throw new Error(`memory ${id} not found`);
+    return found;
+  }
+
+  async function list(filter: MemoryFilter): Promise<string[]> {
+    return (await store.listMemories(filter, { first: 1000 })).map((m) => m.id).sort();
+  }
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  describe('events', () => {
+    it('insertEvents skips ids the org already has and returns only the new ones', async () => {
+      const orgA = unique('org');
+      const orgB = unique('org');
+      const first = event(orgA, 'e1', {
+        roleId: 'role-1',
+        teamId: 'team-1',
+        kind: 'NOTE',
+        metadata: { source: 'slack', n: 1 },
+        occurredAt: at(42),
+      });
+      expect(await store.insertEvents([first, event(orgA, 'e2')], 'job-1')).toEqual(['e1', 'e2']);
+
+      const again = await store.insertEvents(
+        [event(orgA, 'e2', { content: 'changed' }), event(orgA, 'e3'), event(orgA, 'e1')],
+        'job-2',
+      );
+      expect(again).toEqual(['e3']);
+      expect(await store.insertEvents([event(orgA, 'e1')], 'job-3')).toEqual([]);
+      expect(await store.insertEvents([], 'job-4')).toEqual([]);
+      // The same id in another org is another event.
+      expect(await store.insertEvents([event(orgB, 'e1')], 'job-5')).toEqual(['e1']);
+
+      const stored = await store.getEvents(orgA, ['e1', 'e2', 'e3', 'missing']);
+      expect(stored.sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual([
+        first,
+        event(orgA, 'e2'), // the first version stays: a re-sent id changes nothing
+        event(orgA, 'e3'),
+      ]);
+      expect(await store.getEvents(orgB, ['e1', 'e2'])).toEqual([event(orgB, 'e1')]);
+      expect(await store.getEvents(orgA, [])).toEqual([]);
+    });
+  });
+
+  describe('memories', () => {
+    it('insertMemory stores every field and its mentions', async () => {
+      const orgId = unique('org');
+      const newMemory = memory(orgId, 'Ada prefers dark mode in Product X', {
+        category: 'PREFERENCE',
+        embedding: unit(1, 2, 3),
+        embeddingModel: 'model-a',
+        provenance: {
+          eventIds: ['e1'],
+          documentId: null,
+          documentVersion: null,
+          chunkIndex: null,
+          sourceMemoryIds: [],
+        },
+        validFrom: at(5),
+        expiresAt: FUTURE(),
+        metadata: { sessionId: 's1' },
+        mentions: [
+          { name: 'Ada', type: 'PERSON' },
+          { name: 'Product X', type: 'PRODUCT' },
+        ],
+      });
+      const id = await insert(newMemory);
+      expect(await get(id)).toEqual({
+        id,
+        orgId,
+        scope: ACTOR_U1,
+        actorId: 'u1',
+        content: newMemory.content,
+        category: 'PREFERENCE',
+        embeddingModel: 'model-a',
+        provenance: newMemory.provenance,
+        validFrom: at(5),
+        validTo: null,
+        supersededBy: null,
+        expiresAt: newMemory.expiresAt,
+        createdAt: expect.any(Date),
+        metadata: { sessionId: 's1' },
+      });
+      expect((await store.mentions([id])).get(id)).toEqual([
+        { name: 'Ada', type: 'PERSON' },
+        { name: 'Product X', type: 'PRODUCT' },
+      ]);
+    });
+
+    it('an exact duplicate at the same scope merges event provenance (inserted false)', async () => {
+      const orgId = unique('org');
+      const original = memory(orgId, 'The build server is in Lisbon', {
+        provenance: {
+          eventIds: ['e1'],
+          documentId: null,
+          documentVersion: null,
+          chunkIndex: null,
+          sourceMemoryIds: [],
+        },
+        mentions: [{ name: 'Lisbon', type: 'PLACE' }],
+      });
+      const id = await insert(original);
+
+      const repeat = await store.insertMemory({
+        ...original,
+        category: 'EPISODE',
+        provenance: { ...original.provenance, eventIds: ['e2', 'e1'] },
+        mentions: [{ name: 'Build server', type: 'TERM' }],
+      });
+      expect(repeat).toEqual({ id, inserted: false });
+      const merged = await get(id);
+      expect([...merged.provenance.eventIds].sort()).toEqual(['e1', 'e2']);
+      expect(merged.category).toBe('FACT'); // the first write stays; only provenance grows
+      expect((await store.mentions([id])).get(id)).toEqual([{ name: 'Lisbon', type: 'PLACE' }]);
+      expect(await list({ orgId })).toEqual([id]);
+
+      // Same content elsewhere is another memory: another scope, another org.
+      const otherScope = await store.insertMemory({ ...original, scope: { level: 'ACTOR', id: 'u2' } });
+      expect(otherScope.inserted).toBe(true);
+      const otherOrg = await store.insertMemory({ ...original, orgId: unique('org') });
+      expect(otherOrg.inserted).toBe(true);
+      expect(new Set([id, otherScope.id, otherOrg.id]).size).toBe(3);
+
+      // Once closed, the content may be stated again as a new current memory.
+      await store.closeMemory(id, null, at(10));
+      const restated = await store.insertMemory(original);
+      expect(restated.inserted).toBe(true);
+      expect(restated.id).not.toBe(id);
+    });
+
+    it('addEventProvenance adds ids once', async () => {
+      const orgId = unique('org');
+      const id = await insert(
+        memory(orgId, 'Deploys happen on Tuesdays', {
+          provenance: {
+            eventIds: ['e1'],
+            documentId: null,
+            documentVersion: null,
+            chunkIndex: null,
+            sourceMemoryIds: [],
+          },
+        }),
+      );
+      await store.addEventProvenance(id, ['e2', 'e1', 'e3']);
+      await store.addEventProvenance(id, ['e3']);
+      expect([...(await get(id)).provenance.eventIds].sort()).toEqual(['e1', 'e2', 'e3']);
+    });
+
+    it('a repeated document chunk is a no-op: same id, nothing changed', async () => {
+      const orgId = unique('org');
+      const first = chunk(orgId, 'doc-1', 1, 0, 'Refunds are accepted within 30 days.');
+      const id = await insert(first);
+      const before = await get(id);
+
+      const repeat = await store.insertMemory({
+        ...chunk(orgId, 'doc-1', 1, 0, 'Refunds are accepted within 45 days.'),
+        mentions: [{ name: 'Refunds', type: 'TERM' }],
+      });
+      expect(repeat).toEqual({ id, inserted: false });
+      expect(await get(id)).toEqual(before);
+      expect((await store.mentions([id])).get(id)).toEqual([]);
+
+      // Another chunk index, or the same index of the next version, is a new memory.
+      const next = await insert(chunk(orgId, 'doc-1', 1, 1, 'Refunds are accepted within 30 days.'));
+      const v2 = await insert(chunk(orgId, 'doc-1', 2, 0, 'Refunds are accepted within 45 days.'));
+      expect(new Set([id, next, v2]).size).toBe(3);
+      expect(
+        (await store.documentMemories(orgId, 'doc-1', 1)).sort((a, b) => a.chunkIndex - b.chunkIndex),
+      ).toEqual([
+        { id, chunkIndex: 0 },
+        { id: next, chunkIndex: 1 },
+      ]);
+      expect(await store.documentMemories(orgId, 'doc-1', 2)).toEqual([{ id: v2, chunkIndex: 0 }]);
+      await store.closeMemory(id, v2, at(20));
+      expect(await store.documentMemories(orgId, 'doc-1', 1)).toEqual([{ id: next, chunkIndex: 1 }]);
+    });
+
+    it('closeMemory keeps history: A superseded by B superseded by C gives history(C) = [A, B]', async () => {
+      const orgId = unique('org');
+      const a = await insert(memory(orgId, 'My team has 5 engineers', { validFrom: at(1) }));
+      const b = await insert(memory(orgId, 'My team has 6 engineers', { validFrom: at(2) }));
+      const c = await insert(memory(orgId, 'My team has 7 engineers', { validFrom: at(3) }));
+      await store.closeMemory(a, b, at(2));
+      await store.closeMemory(b, c, at(3));
+
+      const closedA = await get(a);
+      expect(closedA).toMatchObject({ validTo: at(2), supersededBy: b });
+      expect(await get(b)).toMatchObject({ validTo: at(3), supersededBy: c });
+      expect(await get(c)).toMatchObject({ validTo: null, supersededBy: null });
+
+      // Closing is done once: a later close of a closed memory changes nothing.
+      await store.closeMemory(a, c, at(9));
+      expect(await get(a)).toEqual(closedA);
+
+      const unknown = randomUUID();
+      const history = await store.history([c, b, a, unknown]);
+      expect(history.get(c)!.map((m) => m.id)).toEqual([a, b]);
+      expect(history.get(c)![0]).toEqual(closedA);
+      expect(history.get(b)!.map((m) => m.id)).toEqual([a]);
+      expect(history.get(a)).toEqual([]);
+      expect(history.get(unknown) ?? []).toEqual([]);
+      expect((await store.history([])).size).toBe(0);
+
+      // Only the current one is listed by default; the closed ones with includeClosed.
+      expect(await list({ orgId })).toEqual([c]);
+      expect(await list({ orgId, includeClosed: true })).toEqual([a, b, c].sort());
+    });
+
+    it('history leaves out expired memories but still follows the chain through them', async () => {
+      const orgId = unique('org');
+      const a = await insert(memory(orgId, 'The office is in Porto', { validFrom: at(1) }));
+      const b = await insert(
+        memory(orgId, 'The office is in Braga', { validFrom: at(2), expiresAt: PAST() }),
+      );
+      const c = await insert(memory(orgId, 'The office is in Faro', { validFrom: at(3) }));
+      await store.closeMemory(a, b, at(2));
+      await store.closeMemory(b, c, at(3));
+
+      expect((await store.history([c])).get(c)!.map((m) => m.id)).toEqual([a]);
+    });
+
+    it('findSimilar: same scope, same model, current, unexpired, non-document, by similarity', async () => {
+      const orgId = unique('org');
+      const model = 'model-a';
+      const withVector = (content: string, vector: Float32Array, overrides: Partial<NewMemory> = {}) =>
+        memory(orgId, content, { embedding: vector, embeddingModel: model, ...overrides });
+
+      const best = await insert(withVector('best', unit(1, 0, 0)));
+      const good = await insert(withVector('good', unit(1, 1, 0)));
+      const orthogonal = await insert(withVector('orthogonal', unit(0, 1, 0)));
+      const opposite = await insert(withVector('opposite', unit(-1, 0, 0)));
+      // Each of these would be the nearest, were it eligible.
+      await insert(withVector('another actor', unit(1, 0, 0), { scope: { level: 'ACTOR', id: 'u2' } }));
+      await insert(withVector('another model', unit(1, 0, 0), { embeddingModel: 'model-b' }));
+      await insert(
+        withVector('another model, other size', unit(1, 0, 0, 0, 0), { embeddingModel: 'model-c' }),
+      );
+      const closed = await insert(withVector('closed', unit(1, 0, 0)));
+      await store.closeMemory(closed, best, at(5));
+      await insert(withVector('expired', unit(1, 0, 0), { expiresAt: PAST() }));
+      await insert(withVector('no vector', unit(1, 0, 0), { embedding: null, embeddingModel: null }));
+      await insert({ ...withVector('another org', unit(1, 0, 0)), orgId: unique('org') });
+      const notYetExpired = await insert(withVector('expires later', unit(1, 0, 2), { expiresAt: FUTURE() }));
+
+      const found = await store.findSimilar(orgId, ACTOR_U1, model, unit(1, 0, 0), 10);
+      expect(found.map((m) => m.content)).toEqual([
+        'best',
+        'good',
+        'expires later',
+        'orthogonal',
+        'opposite',
+      ]);
+      expect(found.map((m) => m.id)).toEqual([best, good, notYetExpired, orthogonal, opposite]);
+      expect(found[0]).toEqual({
+        id: best,
+        content: 'best',
+        category: 'FACT',
+        similarity: expect.any(Number),
+      });
+      const similarities = found.map((m) => m.similarity);
+      expect(similarities[0]).toBeCloseTo(1, 5);
+      expect(similarities[1]).toBeCloseTo(Math.SQRT1_2, 5);
+      expect(similarities[2]).toBeCloseTo(1 / Math.sqrt(5), 5);
+      expect(similarities[3]).toBeCloseTo(0, 5);
+      expect(similarities[4]).toBeCloseTo(-1, 5);
+
+      expect((await store.findSimilar(orgId, ACTOR_U1, model, unit(1, 0, 0), 2)).map((m) => m.id)).toEqual([
+        best,
+        good,
+      ]);
+      expect(await store.findSimilar(orgId, ACTOR_U1, 'model-unknown', unit(1, 0, 0), 10)).toEqual([]);
+      const other = await store.findSimilar(orgId, ACTOR_U1, 'model-c', unit(0, 1, 0, 0, 0), 10);
+      expect(other.map((m) => m.content)).toEqual(['another model, other size']);
+    });
+
+    it('findSimilar never returns document chunks', async () => {
+      const orgId = unique('org');
+      const orgScope: Scope = { level: 'ORG', id: orgId };
+      await insert({
+        ...chunk(orgId, 'handbook', 1, 0, 'Chunk text'),
+        embedding: unit(1, 0),
+        embeddingModel: 'model-a',
+      });
+      const fact = await insert(
+        memory(orgId, 'A fact at org scope', {
+          scope: orgScope,
+          embedding: unit(0, 1),
+          embeddingModel: 'model-a',
+        }),
+      );
+      const found = await store.findSimilar(orgId, orgScope, 'model-a', unit(1, 0), 10);
+      expect(found.map((m) => m.id)).toEqual([fact]);
+    });
+
+    describe('listMemories and getMemories', () => {
+      let orgId: string;
+      const ids: Record<string, string> = {};
+
+      beforeAll(async () => {
+        orgId = unique('org');
+        ids.u1 = await insert(memory(orgId, 'u1 fact'));
+        ids.u2 = await insert(memory(orgId, 'u2 fact', { scope: { level: 'ACTOR', id: 'u2' } }));
+        ids.role = await insert(memory(orgId, 'role fact', { scope: { level: 'ROLE', id: 'r1' } }));
+        ids.team = await insert(memory(orgId, 'team fact', { scope: { level: 'TEAM', id: 't1' } }));
+        ids.org = await insert(memory(orgId, 'org fact', { scope: { level: 'ORG', id: orgId } }));
+        ids.d1c0 = await insert(chunk(orgId, 'd1', 1, 0, 'd1 chunk 0'));
+        ids.d1c1 = await insert(chunk(orgId, 'd1', 1, 1, 'd1 chunk 1'));
+        ids.d2c0 = await insert(chunk(orgId, 'd2', 1, 0, 'd2 chunk 0'));
+        ids.u1Closed = await insert(memory(orgId, 'u1 old fact'));
+        await store.closeMemory(ids.u1Closed, ids.u1, at(1));
+        ids.u1Later = await insert(memory(orgId, 'u1 expires later', { expiresAt: FUTURE() }));
+        ids.u1Expired = await insert(memory(orgId, 'u1 expired', { expiresAt: PAST() }));
+        ids.u1ExpiredClosed = await insert(memory(orgId, 'u1 expired and closed', { expiresAt: PAST() }));
+        await store.closeMemory(ids.u1ExpiredClosed, ids.u1, at(1));
+        // The same scope ids in another org are never listed here.
+        const other = unique('org');
+        await insert(memory(other, 'u1 fact'));
+        await insert(memory(other, 'role fact', { scope: { level: 'ROLE', id: 'r1' } }));
+        await insert(chunk(other, 'd1', 1, 0, 'd1 chunk 0'));
+      });
+
+      const sorted = (...keys: string[]) => keys.map((key) => ids[key]!).sort();
+
+      it('lists the current, unexpired memories of the org', async () => {
+        expect(await list({ orgId })).toEqual(
+          sorted('u1', 'u2', 'role', 'team', 'org', 'd1c0', 'd1c1', 'd2c0', 'u1Later'),
+        );
+        expect(await list({ orgId, includeClosed: true })).toEqual(
+          sorted('u1', 'u2', 'role', 'team', 'org', 'd1c0', 'd1c1', 'd2c0', 'u1Later', 'u1Closed'),
+        );
+        expect(await list({ orgId: unique('org') })).toEqual([]);
+      });
+
+      it('filters by level, scope, actor and document', async () => {
+        expect(await list({ orgId, level: 'ACTOR' })).toEqual(sorted('u1', 'u2', 'u1Later'));
+        expect(await list({ orgId, level: 'ACTOR', scopeId: 'u1' })).toEqual(sorted('u1', 'u1Later'));
+        expect(await list({ orgId, level: 'ACTOR', scopeId: 'u1', includeClosed: true })).toEqual(
+          sorted('u1', 'u1Later', 'u1Closed'),
+        );
+        expect(await list({ orgId, actorId: 'u2' })).toEqual(sorted('u2'));
+        expect(await list({ orgId, level: 'ROLE' })).toEqual(sorted('role'));
+        expect(await list({ orgId, scopeId: 't1' })).toEqual(sorted('team'));
+        expect(await list({ orgId, level: 'TEAM', scopeId: 'r1' })).toEqual([]);
+        expect(await list({ orgId, level: 'ORG' })).toEqual(sorted('org', 'd1c0', 'd1c1', 'd2c0'));
+        expect(await list({ orgId, documentId: 'd1' })).toEqual(sorted('d1c0', 'd1c1'));
+        expect(await list({ orgId, documentId: 'd1', level: 'ORG', scopeId: orgId })).toEqual(
+          sorted('d1c0', 'd1c1'),
+        );
+        expect(await list({ orgId, documentId: 'missing' })).toEqual([]);
+      });
+
+      it('pages by (createdAt, id) without repeating or skipping a memory', async () => {
+        const all = await store.listMemories({ orgId, includeClosed: true }, { first: 100 });
+        expect(all.map((m) => m.id)).toEqual([...all].sort(byKey).map((m) => m.id));
+        expect(all).toHaveLength(10);
+
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let after: { createdAt: Date; id: string } | undefined;
+        for (let i = 0; i < 10; i++) {
+          const page = await store.listMemories({ orgId, includeClosed: true }, { first: 3, after });
+          sizes.push(page.length);
+          seen.push(...page.map((m) => m.id));
+          const last = page[page.length - 1];
+          if (!last) break;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(sizes).toEqual([3, 3, 3, 1, 0]);
+        expect(seen).toEqual(all.map((m) => m.id));
+
+        const actorPage = await store.listMemories({ orgId, level: 'ACTOR' }, { first: 2 });
+        expect(actorPage).toHaveLength(2);
+        const rest = await store.listMemories(
+          { orgId, level: 'ACTOR' },
+          { first: 2, after: { createdAt: actorPage[1]!.createdAt, id: actorPage[1]!.id } },
+        );
+        expect([...actorPage, ...rest].map((m) => m.id).sort()).toEqual(sorted('u1', 'u2', 'u1Later'));
+      });
+
+      it('getMemories returns current and closed ones, never expired ones, and skips unknown ids', async () => {
+        const found = await store.getMemories([
+          ids.u1!,
+          ids.u1Closed!,
+          ids.u1Expired!,
+          ids.u1ExpiredClosed!,
+          ids.u1Later!,
+          randomUUID(),
+          'not-a-uuid',
+        ]);
+        expect(found.map((m) => m.id).sort()).toEqual(sorted('u1', 'u1Closed', 'u1Later'));
+        expect(await store.getMemories([])).toEqual([]);
+        expect(await store.getMemories([ids.u1Expired!])).toEqual([]);
+      });
+
+      it('expired memories are not listed by any filter', async () => {
+        const expired = new Set([ids.u1Expired, ids.u1ExpiredClosed]);
+        for (const filter of [
+          { orgId, includeClosed: true },
+          { orgId, actorId: 'u1', includeClosed: true },
+          { orgId, level: 'ACTOR' as const, scopeId: 'u1', includeClosed: true },
+        ]) {
+          const listed = await list(filter);
+          expect(listed.length).toBeGreaterThan(0);
+          expect(listed.filter((id) => expired.has(id))).toEqual([]);
+        }
+      });
+    });
+
+    it('deleteMemory deletes only in its own org', async () => {
+      const orgId = unique('org');
+      const id = await insert(
+        memory(orgId, 'to be deleted', { mentions: [{ name: 'Ada', type: 'PERSON' }] }),
+      );
+      expect(await store.deleteMemory(unique('org'), id)).toBe(false);
+      expect(await store.getMemories([id])).toHaveLength(1);
+      expect(await store.deleteMemory(orgId, id)).toBe(true);
+      expect(await store.getMemories([id])).toEqual([]);
+      expect((await store.mentions([id])).get(id)).toEqual([]);
+      expect(await store.deleteMemory(orgId, id)).toBe(false);
+      expect(await store.deleteMemory(orgId, 'not-a-uuid')).toBe(false);
+    });
+  });
+
+  describe('forgetActor', () => {
+    it("counts and removes only that actor's events, memories, vectors and mentions in that org", async () => {
+      const orgId = unique('org');
+      const otherOrg = unique('org');
+      await store.insertEvents(
+        [event(orgId, 'e1'), event(orgId, 'e2'), event(orgId, 'e3', { actorId: 'u2' })],
+        'job',
+      );
+      await store.insertEvents([event(otherOrg, 'e1')], 'job');
+
+      const withVector = { embedding: unit(1, 0), embeddingModel: 'model-a' };
+      const doomed = [
+        await insert(
+          memory(orgId, 'u1 likes tea', {
+            ...withVector,
+            mentions: [
+              { name: 'Tea', type: 'TERM' },
+              { name: 'Ada', type: 'PERSON' },
+            ],
+          }),
+        ),
+        await insert(memory(orgId, 'u1 has no vector', { mentions: [{ name: 'Lisbon', type: 'PLACE' }] })),
+        await insert(memory(orgId, 'u1 closed one', withVector)),
+      ];
+      await store.closeMemory(doomed[2]!, doomed[0]!, at(3));
+      const kept = [
+        await insert(
+          memory(orgId, 'u2 likes tea', {
+            ...withVector,
+            scope: { level: 'ACTOR', id: 'u2' },
+            mentions: [{ name: 'Tea', type: 'TERM' }],
+          }),
+        ),
+        await insert(memory(orgId, 'org fact', { ...withVector, scope: { level: 'ORG', id: orgId } })),
+        await insert(chunk(orgId, 'handbook', 1, 0, 'Handbook text')),
+      ];
+      const foreign = await insert(
+        memory(otherOrg, 'u1 likes tea', { ...withVector, mentions: [{ name: 'Tea', type: 'TERM' }] }),
+      );
+
+      expect(await store.forgetActor(orgId, 'u1')).toEqual({
+        events: 2,
+        memories: 3,
+        vectors: 2,
+        entityLinks: 3,
+      });
+
+      expect(await store.getMemories(doomed)).toEqual([]);
+      expect([...(await store.mentions(doomed)).values()].flat()).toEqual([]);
+      expect(await store.getEvents(orgId, ['e1', 'e2', 'e3'])).toEqual([
+        event(orgId, 'e3', { actorId: 'u2' }),
+      ]);
+      expect((await store.getMemories(kept)).map((m) => m.id).sort()).toEqual([...kept].sort());
+      expect((await store.mentions([kept[0]!])).get(kept[0]!)).toEqual([{ name: 'Tea', type: 'TERM' }]);
+      // The same actor id in another org is another person: untouched.
+      expect(await store.getEvents(otherOrg, ['e1'])).toEqual([event(otherOrg, 'e1')]);
+      expect(await store.getMemories([foreign])).toHaveLength(1);
+      expect((await store.mentions([foreign])).get(foreign)).toEqual([{ name: 'Tea', type: 'TERM' }]);
+
+      expect(await store.forgetActor(orgId, 'u1')).toEqual({
+        events: 0,
+        memories: 0,
+        vectors: 0,
+        entityLinks: 0,
+      });
+    });
+  });
+
+  describe('documents', () => {
+    it('keeps versions: currentDocuments gives the newest, getDocumentVersion any', async () => {
+      const orgId = unique('org');
+      const version = (n: number, content: string) => ({
+        orgId,
+        documentId: 'policy',
+        version: n,
+        scope: { level: 'TEAM' as const, id: 'team-1' },
+        content,
+        contentHash: contentHash(content),
+        metadata: { title: `v${n}` },
+      });
+      await store.insertDocumentVersion(version(1, 'First text.'));
+      await store.insertDocumentVersion(version(2, 'Second text.'));
+      await store.insertDocumentVersion({ ...version(1, 'Other.'), documentId: 'other' });
+      await expect(store.insertDocumentVersion(version(2, 'Clash.'))).rejects.toThrow();
+
+      expect(await store.currentDocuments(orgId, ['policy', 'missing'])).toEqual([
+        version(2, 'Second text.'),
+      ]);
+      expect(await store.getDocumentVersion(orgId, 'policy', 1)).toEqual(version(1, 'First text.'));
+      expect(await store.getDocumentVersion(orgId, 'policy', 3)).toBeNull();
+      expect(await store.getDocumentVersion(unique('org'), 'policy', 1)).toBeNull();
+      expect(await store.currentDocuments(orgId, [])).toEqual([]);
+    });
+  });
+
+  describe('jobs', () => {
+    it('insertJob stores the job and writes its queue items in order', async () => {
+      const orgId = unique('org');
+      const job = makeJob(orgId, {
+        kind: 'INGEST_DOCUMENTS',
+        priority: 'BOOTSTRAP',
+        total: 4,
+        errors: ['an old error'],
+        message: 'hello',
+      });
+      const payloads: WorkPayload[] = [
+        { type: 'document', documentId: 'd-z', version: 1 },
+        { type: 'document', documentId: 'd-a', version: 3 },
+        { type: 'event', eventId: 'e-9' },
+        { type: 'event', eventId: 'e-1' },
+      ];
+      await store.insertJob(job, payloads);
+
+      expect(await store.getJobs([job.jobId, 'job-missing'])).toEqual([
+        { ...job, updatedAt: expect.any(Date) },
+      ]);
+      const items = (await dataSource.query(
+        `SELECT payload, priority, status, attempts, org_id FROM memory.job_items WHERE job_id = $1 ORDER BY item_id`,
+        [job.jobId],
+      )) as Array<{
+        payload: WorkPayload;
+        priority: number;
+        status: string;
+        attempts: number;
+        org_id: string;
+      }>;
+      expect(items.map((item) => item.payload)).toEqual(payloads);
+      expect(
+        items.every((item) => item.priority === 1 && item.status === 'queued' && item.attempts === 0),
+      ).toBe(true);
+      expect(items.every((item) => item.org_id === orgId)).toBe(true);
+
+      const empty = makeJob(orgId, { status: 'DONE', stage: 'done', startedAt: at(0), finishedAt: at(0) });
+      await store.insertJob(empty, []);
+      expect(await store.getJobs([empty.jobId])).toEqual([{ ...empty, updatedAt: expect.any(Date) }]);
+      expect(await store.getJobs([])).toEqual([]);
+    });
+
+    it('a failed transaction leaves neither the job nor its items', async () => {
+      const orgId = unique('org');
+      const job = makeJob(orgId, { total: 1 });
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.insertEvents([event(orgId, 'e1')], job.jobId);
+          await tx.insertJob(job, [{ type: 'event', eventId: 'e1' }]);
+          // Nested calls run in the same transaction.
+          await tx.transaction((inner) => inner.insertEvents([event(orgId, 'e2')], job.jobId));
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
+      expect(await store.getJobs([job.jobId])).toEqual([]);
+      expect(await store.getEvents(orgId, ['e1', 'e2'])).toEqual([]);
+      const items = (await dataSource.query(`SELECT item_id FROM memory.job_items WHERE job_id = $1`, [
+        job.jobId,
+      ])) as unknown[];
+      expect(items).toEqual([]);
+    });
+
+    it('listJobs: newest first, filtered by status, with keyset pagination', async () => {
+      const orgId = unique('org');
+      const statuses: JobStatus[] = ['DONE', 'QUEUED', 'DONE', 'FAILED', 'DONE'];
+      const jobs = statuses.map((status, i) => makeJob(orgId, { status, createdAt: at(10 + i) }));
+      // Two jobs at the same instant: the id breaks the tie (descending).
+      const twin = makeJob(orgId, { status: 'DONE', createdAt: at(14), jobId: `${jobs[4]!.jobId}-twin` });
+      for (const job of [jobs[3]!, jobs[0]!, twin, jobs[4]!, jobs[2]!, jobs[1]!])
+        await store.insertJob(job, []);
+      await store.insertJob(makeJob(unique('org'), { status: 'DONE', createdAt: at(50) }), []);
+
+      const all = await store.listJobs(orgId, undefined, { first: 100 });
+      const newestFirst = [twin, jobs[4]!, jobs[3]!, jobs[2]!, jobs[1]!, jobs[0]!].map((job) => job.jobId);
+      expect(all.map((job) => job.jobId)).toEqual(newestFirst);
+
+      const done = await store.listJobs(orgId, 'DONE', { first: 100 });
+      expect(done.map((job) => job.jobId)).toEqual(
+        [twin, jobs[4]!, jobs[2]!, jobs[0]!].map((job) => job.jobId),
+      );
+      expect((await store.listJobs(orgId, 'FAILED', { first: 100 })).map((job) => job.jobId)).toEqual([
+        jobs[3]!.jobId,
+      ]);
+      expect(await store.listJobs(orgId, 'RUNNING', { first: 100 })).toEqual([]);
+
+      const pages: string[][] = [];
+      let after: { createdAt: Date; id: string } | undefined;
+      for (let i = 0; i < 5; i++) {
+        const page = await store.listJobs(orgId, 'DONE', { first: 3, after });
+        pages.push(page.map((job) => job.jobId));
+        const last = page[page.length - 1];
+        if (!last) break;
+        after = { createdAt: last.createdAt, id: last.jobId };
+      }
+      expect(pages).toEqual([[twin, jobs[4]!, jobs[2]!].map((job) => job.jobId), [jobs[0]!.jobId], []]);
+      expect(await store.listJobs(unique('org'), undefined, { first: 10 })).toEqual([]);
+    });
+  });
+});
