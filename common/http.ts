@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler } from 'express';
 
 /**
@@ -24,3 +26,36 @@ export const graphqlBodyErrorHandler: ErrorRequestHandler = (error, _req, res, n
 
 /** Request body limit of every GraphQL endpoint. Documents are chunked by the memory subgraph. */
 export const MAX_BODY_BYTES = '10mb';
+
+/** A listening GraphQL server: its URL, port and an idempotent `close()`. */
+export interface RunningServer {
+  /** HTTP GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `httpServer` on host:port (0 picks a free port) and returns its GraphQL URL with a
+ * `close()` that runs `shutdown` once, however often it is called.
+ */
+export async function listenGraphQL(
+  httpServer: Server,
+  host: string,
+  port: number,
+  shutdown: () => Promise<void>,
+): Promise<RunningServer> {
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  // A wildcard bind is reachable on loopback; URLs must name a real address.
+  const hostForUrl = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl}:${address.port}/graphql`,
+    port: address.port,
+    close: () => (closing ??= shutdown()),
+  };
+}

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -13,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { SubgraphName } from './config';
 import { formatError } from './errors';
-import { graphqlBodyErrorHandler, MAX_BODY_BYTES } from './http';
+import { graphqlBodyErrorHandler, listenGraphQL, MAX_BODY_BYTES, type RunningServer } from './http';
 import { IDENTITY_HEADER, IDENTITY_PARAM, verifyIdentity, type Identity } from './identity';
 
 /** What a subgraph package provides; the server below is the same for all of them. */
@@ -30,12 +29,7 @@ export interface Subgraph<TContext extends { identity: Identity }> {
   close(): Promise<void>;
 }
 
-export interface RunningServer {
-  /** HTTP GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type { RunningServer };
 
 export interface SubgraphServerOptions {
   host: string;
@@ -128,21 +122,8 @@ export async function startSubgraphServer<TContext extends { identity: Identity 
   );
   app.use(graphqlBodyErrorHandler);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
+  return listenGraphQL(httpServer, options.host, options.port, async () => {
+    await apollo.stop();
+    await subgraph.close();
   });
-  const { port } = httpServer.address() as AddressInfo;
-  const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${hostForUrl}:${port}/graphql`,
-    port,
-    close: () =>
-      (closing ??= (async () => {
-        await apollo.stop();
-        await subgraph.close();
-      })()),
-  };
 }

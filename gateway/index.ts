@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type GraphQLRequestContext } from '@apollo/server';
@@ -8,9 +7,9 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Kind, print, type GraphQLSchema } from 'graphql';
 import { formatError } from '../common/errors';
-import { graphqlBodyErrorHandler, MAX_BODY_BYTES } from '../common/http';
+import { graphqlBodyErrorHandler, listenGraphQL, MAX_BODY_BYTES } from '../common/http';
 import { IDENTITY_HEADER, signIdentity, type Identity } from '../common/identity';
-import type { RunningServer } from '../common/subgraph-server';
+import type { RunningServer } from '../common/http';
 import { KeyAuthenticator } from './auth';
 import { graphiqlPage } from './graphiql';
 import { startSubscriptionForwarder } from './subscriptions';
@@ -158,21 +157,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   );
   app.use(graphqlBodyErrorHandler);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
+  return listenGraphQL(httpServer, options.host, options.port, async () => {
+    await forwarder.close();
+    await apollo.stop();
   });
-  const { port } = httpServer.address() as AddressInfo;
-  const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${hostForUrl}:${port}/graphql`,
-    port,
-    close: () =>
-      (closing ??= (async () => {
-        await forwarder.close();
-        await apollo.stop();
-      })()),
-  };
 }

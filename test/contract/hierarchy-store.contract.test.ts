@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openSubgraphDatabase, type DatabaseTarget } from '../../common/db/data-source';
-import { startEmbeddedPostgres } from '../../common/db/embedded-postgres';
+import { openSubgraphDatabase } from '../../common/db/data-source';
 import { ConflictError } from '../../common/errors';
 import { HIERARCHY_DATABASE } from '../../subgraphs/hierarchy';
 import type {
@@ -13,7 +11,7 @@ import type {
   PromptMeta,
 } from '../../subgraphs/hierarchy/storage/hierarchy-store';
 import { PostgresHierarchyStore } from '../../subgraphs/hierarchy/storage/postgres-hierarchy-store';
-import { createTestDatabase, serverDatabaseUrl } from '../support/database';
+import { DATABASE_TARGETS, reportServerTarget, unique } from '../support/database';
 
 /**
  * Contract suite of the HierarchyStore port, run against every configured adapter target:
@@ -21,39 +19,7 @@ import { createTestDatabase, serverDatabaseUrl } from '../support/database';
  * well when DATABASE_URL is set.
  */
 
-interface Target {
-  name: string;
-  open(): Promise<{ target: DatabaseTarget; close(): Promise<void> }>;
-}
-
-const SERVER_URL = serverDatabaseUrl();
-
-const TARGETS: Target[] = [
-  {
-    name: 'embedded Postgres (PGlite)',
-    // Without DATABASE_URL createTestDatabase() is exactly this; with it, it would give the
-    // server, so the embedded target is started directly (from the migrated template if any).
-    open: async () => {
-      const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
-      return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
-    },
-  },
-  ...(SERVER_URL ? [{ name: 'Postgres server (DATABASE_URL)', open: createTestDatabase }] : []),
-];
-
-if (!SERVER_URL) {
-  describe('HierarchyStore contract', () => {
-    it('server target: not configured (set DATABASE_URL)', () => {
-      expect(process.env.DATABASE_URL ?? '').toBe('');
-      expect(TARGETS.map((target) => target.name)).toEqual(['embedded Postgres (PGlite)']);
-    });
-  });
-}
-
-/** A unique suffix per use, so tests of one file never see each other's rows by accident. */
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
+reportServerTarget('HierarchyStore contract');
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 function at(seconds: number): Date {
@@ -115,7 +81,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(TARGETS)('HierarchyStore contract on $name', (target) => {
+describe.each(DATABASE_TARGETS)('HierarchyStore contract on $name', (target) => {
   let dataSource: DataSource;
   let close: () => Promise<void>;
   let store: HierarchyStore;

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openSubgraphDatabase, type DatabaseTarget } from '../../common/db/data-source';
-import { startEmbeddedPostgres } from '../../common/db/embedded-postgres';
 import { MEMORY_DATABASE } from '../../subgraphs/memory';
 import type { ItemOutcome, WorkItem, WorkPayload } from '../../subgraphs/memory/queue/job-queue';
 import { PostgresJobQueue } from '../../subgraphs/memory/queue/postgres-job-queue';
 import type { Job, MemoryStore, Priority } from '../../subgraphs/memory/storage/memory-store';
 import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { createTestDatabase, serverDatabaseUrl } from '../support/database';
+import { DATABASE_TARGETS, reportServerTarget, unique } from '../support/database';
 
 /**
  * Contract suite of the JobQueue port's Postgres adapter (FOR UPDATE SKIP LOCKED + leases):
@@ -16,36 +14,7 @@ import { createTestDatabase, serverDatabaseUrl } from '../support/database';
  * against the embedded Postgres always, and a Postgres server when DATABASE_URL is set.
  */
 
-interface Target {
-  name: string;
-  open(): Promise<{ target: DatabaseTarget; close(): Promise<void> }>;
-}
-
-const SERVER_URL = serverDatabaseUrl();
-
-const TARGETS: Target[] = [
-  {
-    name: 'embedded Postgres (PGlite)',
-    open: async () => {
-      const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
-      return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
-    },
-  },
-  ...(SERVER_URL ? [{ name: 'Postgres server (DATABASE_URL)', open: createTestDatabase }] : []),
-];
-
-if (!SERVER_URL) {
-  describe('JobQueue contract', () => {
-    it('server target: not configured (set DATABASE_URL)', () => {
-      expect(process.env.DATABASE_URL ?? '').toBe('');
-      expect(TARGETS.map((target) => target.name)).toEqual(['embedded Postgres (PGlite)']);
-    });
-  });
-}
-
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
+reportServerTarget('JobQueue contract');
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -67,7 +36,7 @@ function label(item: WorkItem): string {
     : `${item.payload.documentId}@${item.payload.version}`;
 }
 
-describe.each(TARGETS)('JobQueue contract on $name', (target) => {
+describe.each(DATABASE_TARGETS)('JobQueue contract on $name', (target) => {
   let dataSource: DataSource;
   let databaseTarget: DatabaseTarget;
   let close: () => Promise<void>;

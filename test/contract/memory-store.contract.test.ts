@@ -1,7 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openSubgraphDatabase, type DatabaseTarget } from '../../common/db/data-source';
-import { startEmbeddedPostgres } from '../../common/db/embedded-postgres';
+import { openSubgraphDatabase } from '../../common/db/data-source';
 import { MEMORY_DATABASE } from '../../subgraphs/memory';
 import type { WorkPayload } from '../../subgraphs/memory/queue/job-queue';
 import { contentHash } from '../../subgraphs/memory/services/content';
@@ -16,7 +15,7 @@ import type {
   StoredEvent,
 } from '../../subgraphs/memory/storage/memory-store';
 import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { createTestDatabase, serverDatabaseUrl } from '../support/database';
+import { DATABASE_TARGETS, reportServerTarget, unique } from '../support/database';
 
 /**
  * Contract suite of the MemoryStore port (events, memories with vectors, history, forgetting,
@@ -24,37 +23,7 @@ import { createTestDatabase, serverDatabaseUrl } from '../support/database';
  * Postgres (PGlite behind the socket server), and a Postgres server when DATABASE_URL is set.
  */
 
-interface Target {
-  name: string;
-  open(): Promise<{ target: DatabaseTarget; close(): Promise<void> }>;
-}
-
-const SERVER_URL = serverDatabaseUrl();
-
-const TARGETS: Target[] = [
-  {
-    name: 'embedded Postgres (PGlite)',
-    // Started directly: with DATABASE_URL, createTestDatabase() would give the server instead.
-    open: async () => {
-      const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
-      return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
-    },
-  },
-  ...(SERVER_URL ? [{ name: 'Postgres server (DATABASE_URL)', open: createTestDatabase }] : []),
-];
-
-if (!SERVER_URL) {
-  describe('MemoryStore contract', () => {
-    it('server target: not configured (set DATABASE_URL)', () => {
-      expect(process.env.DATABASE_URL ?? '').toBe('');
-      expect(TARGETS.map((target) => target.name)).toEqual(['embedded Postgres (PGlite)']);
-    });
-  });
-}
-
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
+reportServerTarget('MemoryStore contract');
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 function at(seconds: number): Date {
@@ -159,7 +128,7 @@ function byKey(a: Memory, b: Memory): number {
   return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-describe.each(TARGETS)('MemoryStore contract on $name', (target) => {
+describe.each(DATABASE_TARGETS)('MemoryStore contract on $name', (target) => {
   let dataSource: DataSource;
   let close: () => Promise<void>;
   let store: MemoryStore;

@@ -51,3 +51,44 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** One database a contract suite runs against. */
+export interface DatabaseTargetFactory {
+  name: string;
+  open(): Promise<{ target: DatabaseTarget; close(): Promise<void> }>;
+}
+
+/**
+ * Every configured target of the Postgres adapters: always the embedded Postgres (started
+ * directly from the migrated template: with DATABASE_URL, createTestDatabase() would give the
+ * server), and a Postgres server when DATABASE_URL is set. Contract suites `describe.each` it.
+ */
+export const DATABASE_TARGETS: DatabaseTargetFactory[] = [
+  {
+    name: 'embedded Postgres (PGlite)',
+    open: async () => {
+      const postgres = await startEmbeddedPostgres({ loadFrom: process.env.MEMSY_TEST_TEMPLATE });
+      return { target: { url: postgres.url, embedded: true }, close: () => postgres.close() };
+    },
+  },
+  ...(serverDatabaseUrl() ? [{ name: 'Postgres server (DATABASE_URL)', open: createTestDatabase }] : []),
+];
+
+/**
+ * Says visibly, as a passing test, that the server target is not configured (rather than a
+ * silently smaller suite), and checks that really is why.
+ */
+export function reportServerTarget(suite: string): void {
+  if (serverDatabaseUrl()) return;
+  describe(suite, () => {
+    it('server target: not configured (set DATABASE_URL)', () => {
+      expect(process.env.DATABASE_URL ?? '').toBe('');
+      expect(DATABASE_TARGETS.map((target) => target.name)).toEqual(['embedded Postgres (PGlite)']);
+    });
+  });
+}
+
+/** A unique suffix per use, so tests of one file never see each other's rows by accident. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
