@@ -27,6 +27,9 @@ export const graphqlBodyErrorHandler: ErrorRequestHandler = (error, _req, res, n
 /** Request body limit of every GraphQL endpoint. Documents are chunked by the memory subgraph. */
 export const MAX_BODY_BYTES = '10mb';
 
+/** Idle keep-alive of every server; longer than any client's idle socket timeout. */
+const KEEP_ALIVE_MS = 75_000;
+
 /** A listening GraphQL server: its URL, port and an idempotent `close()`. */
 export interface RunningServer {
   /** HTTP GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
@@ -45,6 +48,10 @@ export async function listenGraphQL(
   port: number,
   shutdown: () => Promise<void>,
 ): Promise<RunningServer> {
+  // Keep idle connections open longer than clients (the gateway's fetch agent) keep them, so a
+  // client never reuses a socket the server is closing at that moment (ECONNRESET).
+  httpServer.keepAliveTimeout = KEEP_ALIVE_MS;
+  httpServer.headersTimeout = KEEP_ALIVE_MS + 1000;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => resolve());
