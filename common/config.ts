@@ -53,6 +53,10 @@ const EnvSchema = z.object({
   EMBEDDINGS_API_KEY: optionalString,
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional(),
+  NEO4J_URL: optionalUrl,
+  NEO4J_USER: z.string().default('neo4j'),
+  NEO4J_PASSWORD: optionalString,
+  ENTITY_MATCH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
   MEMORY_WORKER: z.enum(['on', 'off']).default('on'),
   MEMORY_WORKER_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   MEMORY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
@@ -97,6 +101,10 @@ export interface Config {
   /** Remote embeddings endpoint; the embedded sentence encoder is used when unset. */
   embeddings?: EmbeddingsEndpointConfig;
   memoryWorker: MemoryWorkerConfig;
+  /** The graph store of the entity subgraph: Neo4j when set, else tables in Postgres. */
+  neo4j?: { url: string; user: string; password: string };
+  /** Cosine similarity of names above which a mention resolves to an existing entity. @default 0.9 */
+  entityMatchThreshold: number;
 }
 
 export interface EmbeddingsEndpointConfig {
@@ -179,6 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             maxRetries: e.LLM_MAX_RETRIES,
           }
         : undefined,
+    neo4j: e.NEO4J_URL
+      ? { url: e.NEO4J_URL, user: e.NEO4J_USER, password: e.NEO4J_PASSWORD ?? '' }
+      : undefined,
+    entityMatchThreshold: e.ENTITY_MATCH_THRESHOLD,
     memoryWorker: {
       enabled: e.MEMORY_WORKER === 'on',
       batchSize: e.MEMORY_WORKER_BATCH,

@@ -100,7 +100,7 @@ export async function startSubgraphServer<TContext extends { identity: Identity 
   });
   if (subgraph.internalRoutes) {
     const router = express.Router();
-    router.use(express.json({ limit: '64kb' }));
+    router.use(express.json({ limit: '5mb' }));
     router.use((req, res, next) => {
       try {
         verifyIdentity(req.header(IDENTITY_HEADER), options.internalSecret);

@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from '../common/db/embedded-postgres';
 import { startSubgraphServer, type RunningServer } from '../common/subgraph-server';
 import { startGateway } from '../gateway';
 import type { HierarchySubgraph } from '../subgraphs/hierarchy';
+import { createEmbedder } from '../subgraphs/memory/embedding';
 import { SUBGRAPHS } from './subgraphs';
 
 export const SUPERGRAPH_FILE = path.resolve(__dirname, '..', 'schema', 'supergraph.graphql');
@@ -45,10 +46,18 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const database = options.database ?? (await openConfiguredDatabase(config, closers));
     const internalSecret = config.internalSecret ?? randomBytes(32).toString('base64url');
 
+    // One embedding model per process, shared by the memory and entity subgraphs.
+    const embedder = await createEmbedder(
+      config.embeddings ?? {
+        timeoutMs: config.llm?.timeoutMs ?? 30_000,
+        maxRetries: config.llm?.maxRetries ?? 2,
+      },
+    );
+    closers.push(() => embedder.close());
     const subgraphUrls: Record<string, string> = {};
     const created = new Map<SubgraphName, unknown>();
     for (const definition of SUBGRAPHS) {
-      const subgraph = await definition.create({ config, database, internalSecret, subgraphUrls });
+      const subgraph = await definition.create({ config, database, internalSecret, subgraphUrls, embedder });
       let server: RunningServer;
       try {
         server = await startSubgraphServer(subgraph, { host: '127.0.0.1', port: 0, internalSecret });

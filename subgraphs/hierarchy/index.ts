@@ -39,6 +39,8 @@ export interface HierarchyDependencies {
   database: DatabaseTarget;
   /** Overrides the generator chosen from config (tests). */
   promptGenerator?: PromptGenerator;
+  /** Purges other subgraphs' data of an org being deleted (see scripts/org-purge.ts). */
+  onOrgDeleted?: (orgId: string) => Promise<void>;
 }
 
 /** Opens the hierarchy's database (running its migrations) and wires store → services → schema. */
@@ -52,7 +54,7 @@ export async function createHierarchySubgraph(deps: HierarchyDependencies): Prom
         ? new LlmPromptGenerator(new OpenAiChatClient(deps.config.llm))
         : new TemplatePromptGenerator());
     const services: HierarchyServices = {
-      hierarchy: new HierarchyService(store, prompts),
+      hierarchy: new HierarchyService(store, prompts, deps.onOrgDeleted),
       apiKeys: new ApiKeyService(store),
     };
     const schema = await buildHierarchySchema();

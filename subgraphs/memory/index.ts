@@ -1,3 +1,4 @@
+import type { Router } from 'express';
 import type { Config } from '../../common/config';
 import {
   openSubgraphDatabase,
@@ -18,6 +19,7 @@ import { IngestionService } from './services/ingestion-service';
 import { JobEvents } from './services/job-events';
 import { MemoryService } from './services/memory-service';
 import { IngestionPipeline } from './services/pipeline';
+import { EntitySubgraphLinker } from './services/entity-linker';
 import { HierarchyScopeDirectory, type ScopeDirectory } from './services/scope-directory';
 import { IngestionWorker } from './services/worker';
 import { PostgresMemoryStore } from './storage/postgres-memory-store';
@@ -42,6 +44,8 @@ export interface MemoryDependencies {
   database: DatabaseTarget;
   /** The hierarchy subgraph (actors, roles, teams, promotion prompts). */
   hierarchyUrl: string;
+  /** The entity subgraph (entity resolution and links); without it mentions are only recorded. */
+  entityUrl?: string;
   internalSecret: string;
   /** Overrides for tests. */
   embedder?: Embedder;
@@ -78,7 +82,8 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
       chunker: new SentenceChunker(),
       embedder,
     };
-    const pipeline = new IngestionPipeline(store, queue, stages, directory, (jobIds) =>
+    const linker = deps.entityUrl ? new EntitySubgraphLinker(deps.entityUrl, deps.internalSecret) : undefined;
+    const pipeline = new IngestionPipeline(store, queue, stages, directory, linker, (jobIds) =>
       jobEvents.changed(jobIds),
     );
     const ingestion = new IngestionService(store, directory);
@@ -92,7 +97,7 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
       : undefined;
     const services: MemoryServices = {
       ingestion,
-      memories: new MemoryService(store, ingestion, pipeline, stages),
+      memories: new MemoryService(store, ingestion, pipeline, stages, linker),
       store,
       jobEvents,
       workQueued: () => worker?.wake(),
@@ -110,6 +115,14 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
         services,
         loaders: createLoaders(services),
       }),
+      internalRoutes: (router: Router) => {
+        // The hierarchy calls this before deleting an org (common/internal-client.ts).
+        router.post('/delete-org', async (req, res) => {
+          const { orgId } = req.body as { orgId: string };
+          await store.transaction((tx) => tx.deleteOrg(orgId));
+          res.json({ ok: true });
+        });
+      },
       isReady: async () => {
         await store.ping();
         return true;

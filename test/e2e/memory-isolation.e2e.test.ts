@@ -52,7 +52,11 @@ function memorySubgraphFields(): string[] {
     .map(objectTypes);
   const fields: string[] = [];
   for (const [name, type] of memory) {
-    const owner = others.find((types) => types.has(name));
+    // The subgraph that owns a shared entity type defines most of its fields (Actor: the
+    // hierarchy); a subgraph that only extends it (Memory in the entity subgraph) does not.
+    const owner = others.find(
+      (types) => types.has(name) && (types.get(name)!.fields?.length ?? 0) > (type.fields?.length ?? 0),
+    );
     if (ROOT_TYPES.includes(name)) {
       fields.push(...(type.fields ?? []).map((field) => `${name}.${field.name.value}`));
     } else if (owner) {

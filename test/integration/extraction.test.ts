@@ -201,32 +201,6 @@ describe('RuleExtractor on realistic inputs', () => {
     expect(b).toEqual(a);
     expect(a.memories.length).toBeGreaterThan(10);
   });
-
-  test('measures throughput on ~20-word chat turns (single thread)', () => {
-    const turns = [
-      'I prefer to use Rust for performance-critical paths because the Go services keep hitting GC pauses.',
-      'Does Product X work with Slack, or do we still need the Microsoft Teams connector for the Acme account?',
-      'Yesterday I deployed the Postgres 16 migration to staging and the nightly billing job finished in 12 minutes.',
-      'Alice from Acme Corp says their VIP customers get a 60-day return window instead of the usual 30 days.',
-      'Our support team in Berlin answers tickets within four hours, and urgent ones go to the on-call engineer.',
-    ];
-    const extractor = new RuleExtractor();
-    for (let i = 0; i < 50; i++) extractor.extractSync(input(turns[i % turns.length]!, USER_MESSAGE));
-    const count = 500;
-    let memories = 0;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) {
-      memories += extractor.extractSync(
-        input(`${turns[i % turns.length]!} (ticket ${i})`, USER_MESSAGE),
-      ).length;
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const perSecond = count / seconds;
-    process.stdout.write(`RuleExtractor throughput: ${perSecond.toFixed(0)} events/s (${count} turns)\n`);
-    expect(memories).toBe(count);
-    // Embedding runs at ~35 turns/s: extraction must never be the bottleneck.
-    expect(perSecond).toBeGreaterThan(60);
-  });
 });
 
 describe('RuleCategorizer', () => {

@@ -11,6 +11,7 @@ import { RuleCategorizer, RuleExtractor, SentenceChunker } from '../../subgraphs
 import type { ItemOutcome, JobQueue, WorkItem } from '../../subgraphs/memory/queue/job-queue';
 import { PostgresJobQueue } from '../../subgraphs/memory/queue/postgres-job-queue';
 import { IngestionPipeline } from '../../subgraphs/memory/services/pipeline';
+import { EntitySubgraphLinker } from '../../subgraphs/memory/services/entity-linker';
 import { HierarchyScopeDirectory } from '../../subgraphs/memory/services/scope-directory';
 import { IngestionWorker } from '../../subgraphs/memory/services/worker';
 import type { Job, Memory } from '../../subgraphs/memory/storage/memory-store';
@@ -353,6 +354,10 @@ describe('durable ingestion', () => {
           embedder,
         },
         new HierarchyScopeDirectory(stack.subgraphUrls.hierarchy!, stack.internalSecret),
+        // The stack's entity subgraph, as the in-process worker would use it.
+        stack.subgraphUrls.entity
+          ? new EntitySubgraphLinker(stack.subgraphUrls.entity, stack.internalSecret)
+          : undefined,
       );
       const errors: unknown[] = [];
       const worker = new IngestionWorker(queue, pipeline, {

@@ -32,6 +32,8 @@ export class HierarchyService {
   constructor(
     private readonly store: HierarchyStore,
     private readonly prompts: PromptGenerator,
+    /** Purges what other subgraphs keep of an org that is being deleted (idempotent). */
+    private readonly onOrgDeleted: (orgId: string) => Promise<void> = async () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -117,6 +119,12 @@ export class HierarchyService {
 
   /** Deleting an org removes its roles, teams, actors and keys; a role or team is cleared from actors. */
   async deleteNode(level: Level, id: string, orgId: string): Promise<boolean> {
+    if (level === 'org') {
+      // The other subgraphs' data of the org (memories, events, jobs, the entity graph) goes
+      // first: if that fails the org still exists and the deletion can simply be retried.
+      await this.requireOrg(orgId);
+      await this.onOrgDeleted(orgId);
+    }
     const deleted = await this.store.deleteNode(level, id, orgId);
     if (!deleted) throw notFound(level, id, orgId);
     return true;

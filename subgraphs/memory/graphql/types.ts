@@ -1,15 +1,10 @@
 import 'reflect-metadata';
-import { PageInfo } from '../../../common/graphql-types';
+import { PageInfo, Scope, ScopeLevel } from '../../../common/graphql-types';
+
+export { Scope, ScopeLevel };
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JSONObjectResolver } from 'graphql-scalars';
 
-export enum ScopeLevel {
-  ACTOR = 'ACTOR',
-  ROLE = 'ROLE',
-  TEAM = 'TEAM',
-  ORG = 'ORG',
-  WORLD = 'WORLD',
-}
 export enum IngestionPriority {
   REALTIME = 'REALTIME',
   BOOTSTRAP = 'BOOTSTRAP',
@@ -33,7 +28,6 @@ export enum MemoryCategory {
   EPISODE = 'EPISODE',
   DOCUMENT = 'DOCUMENT',
 }
-registerEnumType(ScopeLevel, { name: 'ScopeLevel', description: 'From most to least specific.' });
 registerEnumType(IngestionPriority, {
   name: 'IngestionPriority',
   description: 'REALTIME work is always processed before BOOTSTRAP (bulk) work.',
@@ -41,12 +35,6 @@ registerEnumType(IngestionPriority, {
 registerEnumType(EventKind, { name: 'EventKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(MemoryCategory, { name: 'MemoryCategory' });
-
-@ObjectType({ description: 'Where a memory (or entity, or context item) lives.' })
-export class Scope {
-  @Field(() => ScopeLevel) level!: ScopeLevel;
-  @Field(() => ID, { description: 'The actor, role, team or org id.' }) id!: string;
-}
 
 @ObjectType({ description: 'Where a memory came from. Never dropped by dedup, supersession or promotion.' })
 export class Provenance {

@@ -20,6 +20,7 @@ import {
 } from './ingestion-service';
 import { MEMORY_LIMITS } from './limits';
 import { Organizer } from './organizer';
+import { scopeChain, type EntityLinker } from './entity-linker';
 import { promptsFor, type IngestionPipeline } from './pipeline';
 
 export interface CreateMemoryInput {
@@ -47,6 +48,7 @@ export class MemoryService {
     private readonly ingestion: IngestionService,
     private readonly pipeline: IngestionPipeline,
     private readonly stages: { embedder: Embedder; categorizer: Categorizer; extractor: Extractor },
+    private readonly linker?: EntityLinker,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -163,9 +165,25 @@ export class MemoryService {
       metadata: { ...metadata, source: 'createMemory', infer },
       mentions,
     };
+    const entityIds =
+      this.linker && mentions.length > 0
+        ? ((
+            await this.linker.resolve(orgId, [
+              {
+                key: 'memory',
+                scope,
+                chain: scopeChain(orgId, scope, input.roleId ?? null, input.teamId ?? null),
+                mentions,
+              },
+            ])
+          ).get('memory') ?? [])
+        : [];
     const outcome = await this.store.transaction(async (tx) =>
       infer ? this.organizer.organize(tx, memory, this.now()) : { id: (await tx.insertMemory(memory)).id },
     );
+    await this.linker?.link(orgId, [
+      { memoryId: outcome.id, memoryScope: scope, documentId: null, entityIds },
+    ]);
     return this.getMemory(orgId, outcome.id);
   }
 
@@ -204,10 +222,18 @@ export class MemoryService {
 
   async deleteMemory(orgId: string, id: string): Promise<boolean> {
     if (!(await this.store.deleteMemory(orgId, id))) throw new NotFoundError(`Memory "${id}" not found`);
+    await this.linker?.unlink(orgId, [id]);
     return true;
   }
 
-  forgetActor(orgId: string, actorId: string): Promise<ForgetCounts> {
-    return this.store.forgetActor(orgId, actorId);
+  /**
+   * Deletes the actor's events, memories and vectors here, and its entity links (and private
+   * entities) in the graph. `entityLinks` counts graph links when the entity subgraph is
+   * wired in, else the recorded mentions.
+   */
+  async forgetActor(orgId: string, actorId: string): Promise<ForgetCounts> {
+    const counts = await this.store.forgetActor(orgId, actorId);
+    if (!this.linker) return counts;
+    return { ...counts, entityLinks: await this.linker.forgetActor(orgId, actorId) };
   }
 }

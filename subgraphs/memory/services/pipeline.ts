@@ -8,7 +8,8 @@ import type {
   ScopePrompts,
 } from '../extraction/types';
 import type { ItemOutcome, JobQueue, WorkItem } from '../queue/job-queue';
-import type { DocumentVersion, MemoryStore, NewMemory, StoredEvent } from '../storage/memory-store';
+import type { DocumentVersion, MemoryStore, NewMemory, Scope, StoredEvent } from '../storage/memory-store';
+import { scopeChain, type EntityLinker, type MemoryLinks } from './entity-linker';
 import { contentHash, normalizeContent } from './content';
 import { Organizer } from './organizer';
 import type { OrgDirectory, ScopeDirectory } from './scope-directory';
@@ -34,6 +35,14 @@ interface Candidate {
   document?: DocumentVersion;
   chunkIndex?: number;
   embedding?: Float32Array;
+  /** Entities the mentions resolved to (resolve stage). */
+  entityIds?: string[];
+}
+
+/** What writing one item changed in the graph's view: memories to link, memories to unlink. */
+interface ItemWrite {
+  links: MemoryLinks[];
+  closed: string[];
 }
 
 /** Called after stage changes and finished items, so subscribers see progress at once. */
@@ -55,6 +64,7 @@ export class IngestionPipeline {
     private readonly queue: JobQueue,
     private readonly stages: PipelineStages,
     private readonly directory: ScopeDirectory,
+    private readonly linker: EntityLinker | undefined,
     private readonly onProgress: ProgressListener = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -158,39 +168,111 @@ export class IngestionPipeline {
       for (const candidate of live) fail(candidate.item, error);
     }
 
-    // Until the entity subgraph resolves them, mentions are recorded with the memory.
+    // Mentions resolve to entities along each memory's scope chain (entity subgraph).
     await stage('resolve');
+    await this.resolveEntities(
+      live.filter((candidate) => !failures.has(candidate.item.itemId)),
+      fail,
+    );
+
     await stage('organize');
-    const outcomes: ItemOutcome[] = [];
+    const written = new Map<string, ItemWrite>();
     for (const item of items) {
-      if (failures.has(item.itemId) || !handled.has(item.itemId)) {
-        outcomes.push({
-          itemId: item.itemId,
-          jobId: item.jobId,
-          ok: false,
-          error: failures.get(item.itemId) ?? 'not processed',
-        });
-        continue;
-      }
+      if (failures.has(item.itemId) || !handled.has(item.itemId)) continue;
       const own = live.filter((candidate) => candidate.item.itemId === item.itemId);
       try {
-        await this.store.transaction((tx) => this.write(tx, item, own));
-        outcomes.push({ itemId: item.itemId, jobId: item.jobId, ok: true });
+        written.set(item.itemId, await this.store.transaction((tx) => this.write(tx, item, own)));
       } catch (error) {
-        outcomes.push({ itemId: item.itemId, jobId: item.jobId, ok: false, error: describe(error) });
+        fail(item, error);
       }
     }
+
+    // Links are written once the memories exist; a failure retries the item, which finds
+    // its memories already stored (idempotent) and links them again.
     await stage('store');
-    return outcomes;
+    if (this.linker) {
+      for (const orgId of new Set(items.map((item) => item.orgId))) {
+        const orgItems = items.filter((item) => item.orgId === orgId && written.has(item.itemId));
+        const writes = orgItems.map((item) => written.get(item.itemId)!);
+        try {
+          await this.linker.link(
+            orgId,
+            writes.flatMap((write) => write.links),
+          );
+          await this.linker.unlink(
+            orgId,
+            writes.flatMap((write) => write.closed),
+          );
+        } catch (error) {
+          for (const item of orgItems) fail(item, error);
+        }
+      }
+    }
+    return items.map((item): ItemOutcome =>
+      failures.has(item.itemId) || !written.has(item.itemId)
+        ? {
+            itemId: item.itemId,
+            jobId: item.jobId,
+            ok: false,
+            error: failures.get(item.itemId) ?? 'not processed',
+          }
+        : { itemId: item.itemId, jobId: item.jobId, ok: true },
+    );
   }
 
-  private async write(tx: MemoryStore, item: WorkItem, candidates: readonly Candidate[]): Promise<void> {
+  private async resolveEntities(
+    candidates: readonly Candidate[],
+    fail: (item: WorkItem, error: unknown) => void,
+  ): Promise<void> {
+    if (!this.linker) return;
+    const withMentions = candidates.filter((candidate) => candidate.entities.length > 0);
+    for (const orgId of new Set(withMentions.map((candidate) => candidate.item.orgId))) {
+      const own = withMentions.filter((candidate) => candidate.item.orgId === orgId);
+      try {
+        const resolved = await this.linker.resolve(
+          orgId,
+          own.map((candidate, i) => {
+            const scope = this.scopeOf(candidate);
+            return {
+              key: String(i),
+              scope,
+              chain: scopeChain(
+                orgId,
+                scope,
+                candidate.event?.roleId ?? null,
+                candidate.event?.teamId ?? null,
+              ),
+              mentions: candidate.entities,
+            };
+          }),
+        );
+        own.forEach((candidate, i) => (candidate.entityIds = resolved.get(String(i)) ?? []));
+      } catch (error) {
+        for (const candidate of own) fail(candidate.item, error);
+      }
+    }
+  }
+
+  private scopeOf(candidate: Candidate): Scope {
+    return candidate.event ? { level: 'ACTOR', id: candidate.event.actorId } : candidate.document!.scope;
+  }
+
+  private async write(tx: MemoryStore, item: WorkItem, candidates: readonly Candidate[]): Promise<ItemWrite> {
     const now = this.now();
+    const links: MemoryLinks[] = [];
+    const linkTo = (candidate: Candidate, memoryId: string) =>
+      links.push({
+        memoryId,
+        memoryScope: this.scopeOf(candidate),
+        documentId: candidate.document?.documentId ?? null,
+        entityIds: candidate.entityIds ?? [],
+      });
     if (item.payload.type === 'event') {
       for (const candidate of candidates) {
-        await this.organizer.organize(tx, this.toNewMemory(candidate), now);
+        const outcome = await this.organizer.organize(tx, this.toNewMemory(candidate), now);
+        linkTo(candidate, outcome.id);
       }
-      return;
+      return { links, closed: [] };
     }
     // A document version: write its chunks, then close the previous version's chunks, each
     // superseded by the chunk of the same index (history), or by nothing when the new version is shorter.
@@ -199,15 +281,19 @@ export class IngestionPipeline {
     for (const candidate of candidates) {
       const { id } = await tx.insertMemory(this.toNewMemory(candidate));
       written.set(candidate.chunkIndex!, id);
+      linkTo(candidate, id);
     }
+    const closed: string[] = [];
     if (version > 1) {
       for (let previous = version - 1; previous >= 1; previous--) {
         for (const old of await tx.documentMemories(item.orgId, documentId, previous)) {
           await tx.closeMemory(old.id, written.get(old.chunkIndex) ?? null, now);
+          closed.push(old.id);
         }
       }
       await tx.markDocumentReplaced(item.orgId, documentId, version, now);
     }
+    return { links, closed };
   }
 
   private toNewMemory(candidate: Candidate): NewMemory {

@@ -175,6 +175,8 @@ export interface MemoryStore {
   deleteMemory(orgId: string, id: string): Promise<boolean>;
   /** Deletes an actor's events, memories, vectors and mentions. */
   forgetActor(orgId: string, actorId: string): Promise<ForgetCounts>;
+  /** Deletes everything of an org: memories, events, documents, jobs and their queue items. */
+  deleteOrg(orgId: string): Promise<void>;
 
   /** Writes a job and its queue items (in order) together. */
   insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void>;
