@@ -14,20 +14,10 @@ export interface Scope {
   id: string;
 }
 
+import { ENTITY_TYPES, type EntityType } from '../../../common/entity-types';
+
 /** Entity types; labels in Neo4j, so the list is a whitelist. */
-export const ENTITY_TYPES = [
-  'PERSON',
-  'ORGANIZATION',
-  'PRODUCT',
-  'PLACE',
-  'DATE',
-  'MONEY',
-  'EMAIL',
-  'PHONE',
-  'URL',
-  'TERM',
-] as const;
-export type EntityType = (typeof ENTITY_TYPES)[number];
+export { ENTITY_TYPES, type EntityType };
 
 /** Relationship types are caller-chosen but must match this (they become Neo4j relationship types). */
 export const RELATIONSHIP_TYPE = /^[A-Z][A-Z0-9_]{0,49}$/;

@@ -1,3 +1,4 @@
+import { ENTITY_TYPES } from '../../../common/entity-types';
 import { UpstreamError } from '../../../common/errors';
 import type { LlmClient } from '../../../common/llm/llm-client';
 import { mergeEntities } from './entity-recognizer';
@@ -19,18 +20,7 @@ export const MEMORY_CATEGORIES: readonly MemoryCategory[] = [
   'EPISODE',
   'DOCUMENT',
 ];
-export const ENTITY_TYPES: readonly EntityType[] = [
-  'PERSON',
-  'ORGANIZATION',
-  'PRODUCT',
-  'PLACE',
-  'DATE',
-  'MONEY',
-  'EMAIL',
-  'PHONE',
-  'URL',
-  'TERM',
-];
+export { ENTITY_TYPES };
 
 /** Bump when the instructions change, so stored memories can say which prompt made them. */
 export const EXTRACTION_PROMPT_VERSION = 'extract-v1';

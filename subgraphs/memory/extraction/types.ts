@@ -1,9 +1,9 @@
 /** Categories of a memory (DESIGN.md section 2). */
 export type MemoryCategory = 'FACT' | 'PREFERENCE' | 'PROCEDURE' | 'EPISODE' | 'DOCUMENT';
 
-/** Types of the entities extraction recognises; the entity subgraph resolves them later. */
-export type EntityType =
-  'PERSON' | 'ORGANIZATION' | 'PRODUCT' | 'PLACE' | 'DATE' | 'MONEY' | 'EMAIL' | 'PHONE' | 'URL' | 'TERM';
+/** Types of the entities extraction recognises; the entity subgraph resolves them. */
+export type { EntityType } from '../../../common/entity-types';
+import type { EntityType } from '../../../common/entity-types';
 
 export interface EntityMention {
   /** As written in the text, trimmed (e.g. "Product X"). */
