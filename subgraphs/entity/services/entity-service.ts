@@ -95,14 +95,12 @@ export class EntityService {
       ),
     );
     const relationships = links.flatMap((link) =>
-      link.entityIds
-        .slice(1)
-        .map((toId) => ({
-          fromId: link.entityIds[0]!,
-          toId,
-          type: 'MENTIONED_WITH',
-          memoryId: link.memoryId,
-        })),
+      link.entityIds.slice(1).map((toId) => ({
+        fromId: link.entityIds[0]!,
+        toId,
+        type: 'MENTIONED_WITH',
+        memoryId: link.memoryId,
+      })),
     );
     if (relationships.length > 0) await this.store.upsertRelationships(orgId, relationships);
   }
