@@ -32,15 +32,31 @@ export async function postInternal<T>(
   return (await response.json()) as T;
 }
 
+/** A role or team scope being deleted. */
+export interface DeletedScope {
+  level: 'ROLE' | 'TEAM';
+  id: string;
+}
+
 /**
- * The hook the hierarchy runs before deleting an org: every other subgraph purges what it
- * keeps of the org. `urls` is read at call time (subgraphs start after the hierarchy).
+ * What the hierarchy runs before deleting an org, a role or a team: every other subgraph
+ * purges what it keeps of it (idempotent, so a failed deletion can simply be retried).
  */
-export function purgeOrgInSubgraphs(
-  urls: () => string[],
-  internalSecret: string,
-): (orgId: string) => Promise<void> {
-  return async (orgId) => {
-    for (const url of urls()) await postInternal(url, 'delete-org', { orgId }, internalSecret, 'hierarchy');
+export interface HierarchyDeletionHooks {
+  orgDeleted(orgId: string): Promise<void>;
+  scopeDeleted(orgId: string, scope: DeletedScope): Promise<void>;
+}
+
+/**
+ * Hooks that call `/internal/delete-org` and `/internal/delete-scope` of the given subgraphs.
+ * `urls` is read at call time (those subgraphs start after the hierarchy).
+ */
+export function purgeInSubgraphs(urls: () => string[], internalSecret: string): HierarchyDeletionHooks {
+  const post = async (path: string, body: unknown) => {
+    for (const url of urls()) await postInternal(url, path, body, internalSecret, 'hierarchy');
+  };
+  return {
+    orgDeleted: (orgId) => post('delete-org', { orgId }),
+    scopeDeleted: (orgId, scope) => post('delete-scope', { orgId, scope }),
   };
 }

@@ -6,7 +6,7 @@ import type { Subgraph } from '../common/subgraph-server';
 import { buildHierarchySchema, createHierarchySubgraph } from '../subgraphs/hierarchy';
 import { buildMemorySchema, createMemorySubgraph } from '../subgraphs/memory';
 import { buildEntitySchema, createEntitySubgraph } from '../subgraphs/entity';
-import { purgeOrgInSubgraphs } from '../common/internal-client';
+import { purgeInSubgraphs } from '../common/internal-client';
 import type { Embedder } from '../subgraphs/memory/embedding';
 
 /**
@@ -41,8 +41,8 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
       createHierarchySubgraph({
         config,
         database,
-        // Deleting an org purges it from the subgraphs started after this one.
-        onOrgDeleted: purgeOrgInSubgraphs(
+        // Deleting an org, role or team purges it from the subgraphs started after this one.
+        deletionHooks: purgeInSubgraphs(
           () => ['entity', 'memory'].flatMap((name) => subgraphUrls[name as SubgraphName] ?? []),
           internalSecret,
         ),

@@ -95,6 +95,14 @@ export async function createEntitySubgraph(deps: EntityDependencies): Promise<En
           const { orgId, actorId } = req.body as { orgId: string; actorId: string };
           res.json({ removed: await entities.forgetActor(orgId, actorId) });
         });
+        router.post('/delete-scope', async (req, res) => {
+          const { orgId, scope } = req.body as {
+            orgId: string;
+            scope: { level: 'ROLE' | 'TEAM'; id: string };
+          };
+          await entities.deleteScope(orgId, scope);
+          res.json({ ok: true });
+        });
         router.post('/delete-org', async (req, res) => {
           const { orgId } = req.body as { orgId: string };
           await entities.deleteOrg(orgId);

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Config } from '../../common/config';
+import type { HierarchyDeletionHooks } from '../../common/internal-client';
 import {
   openSubgraphDatabase,
   type DatabaseTarget,
@@ -39,8 +40,8 @@ export interface HierarchyDependencies {
   database: DatabaseTarget;
   /** Overrides the generator chosen from config (tests). */
   promptGenerator?: PromptGenerator;
-  /** Purges other subgraphs' data of an org being deleted (see scripts/org-purge.ts). */
-  onOrgDeleted?: (orgId: string) => Promise<void>;
+  /** Purge other subgraphs' data of a deleted org, role or team (common/internal-client.ts). */
+  deletionHooks?: HierarchyDeletionHooks;
 }
 
 /** Opens the hierarchy's database (running its migrations) and wires store → services → schema. */
@@ -54,7 +55,7 @@ export async function createHierarchySubgraph(deps: HierarchyDependencies): Prom
         ? new LlmPromptGenerator(new OpenAiChatClient(deps.config.llm))
         : new TemplatePromptGenerator());
     const services: HierarchyServices = {
-      hierarchy: new HierarchyService(store, prompts, deps.onOrgDeleted),
+      hierarchy: new HierarchyService(store, prompts, deps.deletionHooks),
       apiKeys: new ApiKeyService(store),
     };
     const schema = await buildHierarchySchema();

@@ -122,6 +122,14 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
           await store.transaction((tx) => tx.deleteOrg(orgId));
           res.json({ ok: true });
         });
+        router.post('/delete-scope', async (req, res) => {
+          const { orgId, scope } = req.body as {
+            orgId: string;
+            scope: { level: 'ROLE' | 'TEAM'; id: string };
+          };
+          await store.transaction((tx) => tx.deleteScope(orgId, scope));
+          res.json({ ok: true });
+        });
       },
       isReady: async () => {
         await store.ping();

@@ -152,3 +152,64 @@ describe('entity resolution along the scope chain, through the gateway', () => {
     expect(after.data!.memories.nodes).toEqual([]);
   });
 });
+
+describe('deleting a role or team purges its scope everywhere', () => {
+  let stack: TestStack;
+  let adminKey: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    ({ adminKey } = await createOrgWithKeys(stack, 'scope-org'));
+  });
+  afterAll(() => stack?.close());
+
+  it('removes the team documents, memories and entities, and leaves the org context', async () => {
+    const created = await stack.gql(
+      `mutation { createTeam(input: { name: "Acme Account" }) { teamId } }`,
+      {},
+      adminKey,
+    );
+    const teamId = created.data!.createTeam.teamId as string;
+    const teamDoc = await ingestDocuments(
+      stack,
+      adminKey,
+      [
+        {
+          documentId: 'doc_acme_terms',
+          content: 'Acme Corp negotiated 45-day returns with Globex Logistics.',
+        },
+      ],
+      { scope: { level: 'TEAM', teamId } },
+    );
+    const orgDoc = await ingestDocuments(stack, adminKey, [
+      { documentId: 'doc_refunds', content: 'The standard refund policy allows returns within 30 days.' },
+    ]);
+    for (const job of [teamDoc, orgDoc])
+      expect((await waitForJob(stack, adminKey, job.jobId)).status).toBe('DONE');
+    const teamScope = { level: 'TEAM', id: teamId };
+    const before = await stack.gql(
+      `query($t: ID!, $s: ScopeInput!) { memories(teamId: $t) { nodes { id } } entities(scope: $s) { nodes { name } } }`,
+      { t: teamId, s: teamScope },
+      adminKey,
+    );
+    expect(before.data!.memories.nodes).toHaveLength(1);
+    expect(before.data!.entities.nodes.length).toBeGreaterThan(0);
+
+    const deleted = await stack.gql(`mutation($t: ID!) { deleteTeam(teamId: $t) }`, { t: teamId }, adminKey);
+    expect(deleted.errors).toBeUndefined();
+
+    const after = await stack.gql(
+      `query($t: ID!, $s: ScopeInput!) {
+        team: memories(teamId: $t, includeClosed: true) { nodes { id } }
+        entities(scope: $s) { nodes { name } }
+        org: memories(level: ORG) { nodes { provenance { documentId } } }
+      }`,
+      { t: teamId, s: teamScope },
+      adminKey,
+    );
+    expect(after.errors).toBeUndefined();
+    expect(after.data!.team.nodes).toEqual([]);
+    expect(after.data!.entities.nodes).toEqual([]);
+    expect(after.data!.org.nodes).toEqual([{ provenance: { documentId: 'doc_refunds' } }]);
+  });
+});

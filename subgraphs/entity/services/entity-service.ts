@@ -117,6 +117,11 @@ export class EntityService {
     return this.store.deleteOrg(orgId);
   }
 
+  /** A deleted role or team: its entities and the links of its memories go. */
+  deleteScope(orgId: string, scope: Scope): Promise<void> {
+    return this.store.deleteScope(orgId, scope);
+  }
+
   async getEntity(orgId: string, id: string): Promise<Entity> {
     const [entity] = await this.store.getEntities(orgId, [id]);
     if (!entity) throw new NotFoundError(`Entity "${id}" not found`);

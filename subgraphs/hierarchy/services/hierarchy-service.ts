@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '../../../common/errors';
+import type { HierarchyDeletionHooks } from '../../../common/internal-client';
+
+const NO_HOOKS: HierarchyDeletionHooks = { orgDeleted: async () => {}, scopeDeleted: async () => {} };
 import type { Actor, ActorKey, HierarchyNode, HierarchyStore, Level, Page } from '../storage/hierarchy-store';
 import type { PromptGenerator, PromptSubject } from './prompt-generator';
 import { validActorId, validFocus, validName, validOrgId } from './validation';
@@ -32,8 +35,8 @@ export class HierarchyService {
   constructor(
     private readonly store: HierarchyStore,
     private readonly prompts: PromptGenerator,
-    /** Purges what other subgraphs keep of an org that is being deleted (idempotent). */
-    private readonly onOrgDeleted: (orgId: string) => Promise<void> = async () => {},
+    /** Purges what other subgraphs keep of an org, role or team being deleted (idempotent). */
+    private readonly deletionHooks: HierarchyDeletionHooks = NO_HOOKS,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -119,12 +122,11 @@ export class HierarchyService {
 
   /** Deleting an org removes its roles, teams, actors and keys; a role or team is cleared from actors. */
   async deleteNode(level: Level, id: string, orgId: string): Promise<boolean> {
-    if (level === 'org') {
-      // The other subgraphs' data of the org (memories, events, jobs, the entity graph) goes
-      // first: if that fails the org still exists and the deletion can simply be retried.
-      await this.requireOrg(orgId);
-      await this.onOrgDeleted(orgId);
-    }
+    // The other subgraphs' data of the org, role or team (memories, documents, events, jobs,
+    // entities) goes first: if that fails the node still exists and deletion can be retried.
+    await this.getNode(level, id, orgId);
+    if (level === 'org') await this.deletionHooks.orgDeleted(orgId);
+    else await this.deletionHooks.scopeDeleted(orgId, { level: level === 'role' ? 'ROLE' : 'TEAM', id });
     const deleted = await this.store.deleteNode(level, id, orgId);
     if (!deleted) throw notFound(level, id, orgId);
     return true;

@@ -177,6 +177,8 @@ export interface MemoryStore {
   forgetActor(orgId: string, actorId: string): Promise<ForgetCounts>;
   /** Deletes everything of an org: memories, events, documents, jobs and their queue items. */
   deleteOrg(orgId: string): Promise<void>;
+  /** Deletes the memories and documents of one role or team scope (events keep their tags). */
+  deleteScope(orgId: string, scope: Scope): Promise<void>;
 
   /** Writes a job and its queue items (in order) together. */
   insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void>;

@@ -372,6 +372,17 @@ export class PostgresMemoryStore implements MemoryStore {
     }
   }
 
+  async deleteScope(orgId: string, scope: Scope): Promise<void> {
+    await this.db.query(
+      `DELETE FROM memory.memories WHERE org_id = $1 AND scope_level = $2 AND scope_id = $3`,
+      [orgId, scope.level, scope.id],
+    );
+    await this.db.query(
+      `DELETE FROM memory.documents WHERE org_id = $1 AND scope_level = $2 AND scope_id = $3`,
+      [orgId, scope.level, scope.id],
+    );
+  }
+
   // ---- jobs ---------------------------------------------------------------------------
 
   async insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void> {
