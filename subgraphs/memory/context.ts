@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Identity } from '../../common/identity';
 import type { EntityMention } from './extraction/types';
+import type { ContextService } from './services/context-service';
 import type { IngestionService } from './services/ingestion-service';
 import type { JobEvents } from './services/job-events';
 import type { MemoryService } from './services/memory-service';
@@ -8,6 +9,7 @@ import type { Job, Memory, MemoryStore } from './storage/memory-store';
 
 export interface MemoryServices {
   ingestion: IngestionService;
+  context: ContextService;
   memories: MemoryService;
   store: MemoryStore;
   jobEvents: JobEvents;

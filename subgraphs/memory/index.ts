@@ -15,6 +15,7 @@ import type { Extractor } from './extraction/types';
 import { CreateMemory1763856000000 } from './migrations/1763856000000-create-memory';
 import { PostgresJobQueue } from './queue/postgres-job-queue';
 import { buildMemorySchema } from './schema';
+import { ContextService } from './services/context-service';
 import { IngestionService } from './services/ingestion-service';
 import { JobEvents } from './services/job-events';
 import { MemoryService } from './services/memory-service';
@@ -97,6 +98,7 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
       : undefined;
     const services: MemoryServices = {
       ingestion,
+      context: new ContextService(store, embedder),
       memories: new MemoryService(store, ingestion, pipeline, stages, linker),
       store,
       jobEvents,

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation';
+import { ActorContextResolver, ContextQueryResolver } from './graphql/context.resolver';
 import { IngestionResolver } from './graphql/ingestion.resolver';
 import { ActorMemoriesResolver, MemoryResolver, memoryReferenceResolvers } from './graphql/memory.resolver';
 import { Actor } from './graphql/types';
@@ -21,7 +22,13 @@ const NO_TOPICS = {
 export function buildMemorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     {
-      resolvers: [IngestionResolver, MemoryResolver, ActorMemoriesResolver],
+      resolvers: [
+        IngestionResolver,
+        MemoryResolver,
+        ActorMemoriesResolver,
+        ActorContextResolver,
+        ContextQueryResolver,
+      ],
       // Actor is reachable from no root field here; without this it would be left out of the
       // schema, and with it Actor.memories.
       orphanedTypes: [Actor],

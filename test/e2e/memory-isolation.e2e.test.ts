@@ -75,6 +75,12 @@ const DELETE_MEMORY = `mutation($id: ID!) { deleteMemory(id: $id) }`;
 const FORGET_ACTOR = `mutation($orgId: ID, $actorId: ID!) {
   forgetActor(orgId: $orgId, actorId: $actorId) { actorId events memories vectors entityLinks }
 }`;
+const CONTEXT_QUERY = `query($orgId: ID, $actorId: ID!, $query: String!) {
+  context(orgId: $orgId, actorId: $actorId, query: $query, limit: 50) { items { memory { id orgId } } }
+}`;
+const ACTOR_CONTEXT = `query($orgId: ID, $actorId: ID!, $query: String!) {
+  actor(orgId: $orgId, actorId: $actorId) { context(query: $query, limit: 50) { items { memory { id orgId } } } }
+}`;
 const JOB_QUERY = `query($id: ID!) { job(jobId: $id) { ${JOB_FIELDS} } }`;
 const MEMORY_QUERY = `query($id: ID!) { memory(id: $id) { ${MEMORY_FIELDS} history { id } } }`;
 const ACTOR_MEMORIES = `query($orgId: ID, $actorId: ID!) {
@@ -296,6 +302,43 @@ describe('memory subgraph tenant isolation', () => {
       const own = await collectSubscription(stack, b.memberKey, JOB_PROGRESS, { jobId: bData.jobIds[0] });
       expect(own.results).toHaveLength(1);
       expect(own.results[0]!.data!.jobProgress).toMatchObject({ jobId: bData.jobIds[0], status: 'DONE' });
+    },
+
+    'Query.context': async () => {
+      for (const key of keysOfA()) {
+        expectError(
+          await stack.gql(CONTEXT_QUERY, { orgId: b.orgId, actorId: b.actorId, query: 'shared' }, key),
+          'FORBIDDEN',
+        );
+        expectError(
+          await stack.gql(CONTEXT_QUERY, { actorId: b.actorId, query: 'shared' }, key),
+          'NOT_FOUND',
+        );
+        // The actor id both orgs use: only A's memories (A's actor chain) ever come back.
+        const shared = expectData(
+          await stack.gql(CONTEXT_QUERY, { actorId: 'shared-actor', query: 'shared document memory' }, key),
+        ).context;
+        expect(shared.items.length).toBeGreaterThan(0);
+        expectNoneOfB(shared.items.map((item: { memory: Pick<Memory, 'id' | 'orgId'> }) => item.memory));
+      }
+    },
+
+    'Actor.context': async () => {
+      for (const key of keysOfA()) {
+        expectError(
+          await stack.gql(ACTOR_CONTEXT, { orgId: b.orgId, actorId: b.actorId, query: 'shared' }, key),
+          'FORBIDDEN',
+        );
+        expectError(
+          await stack.gql(ACTOR_CONTEXT, { actorId: b.actorId, query: 'shared' }, key),
+          'NOT_FOUND',
+        );
+        const shared = expectData(
+          await stack.gql(ACTOR_CONTEXT, { actorId: 'shared-actor', query: 'shared document memory' }, key),
+        ).actor.context;
+        expect(shared.items.length).toBeGreaterThan(0);
+        expectNoneOfB(shared.items.map((item: { memory: Pick<Memory, 'id' | 'orgId'> }) => item.memory));
+      }
     },
 
     'Actor.memories': async () => {

@@ -141,9 +141,10 @@ export const memoryReferenceResolvers = {
     },
   },
   Actor: {
-    __resolveReference: (reference: { actorId: string; orgId: string }, ctx: MemoryContext) =>
-      canSeeOrg(ctx.identity, reference.orgId)
-        ? { actorId: reference.actorId, orgId: reference.orgId }
-        : null,
+    // Role and team arrive with the representation when `context` requires them.
+    __resolveReference: (
+      reference: { actorId: string; orgId: string; roleId?: string | null; teamId?: string | null },
+      ctx: MemoryContext,
+    ) => (canSeeOrg(ctx.identity, reference.orgId) ? { roleId: null, teamId: null, ...reference } : null),
   },
 };

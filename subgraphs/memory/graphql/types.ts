@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { PageInfo, Scope, ScopeLevel } from '../../../common/graphql-types';
 
 export { Scope, ScopeLevel };
-import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JSONObjectResolver } from 'graphql-scalars';
 
 export enum IngestionPriority {
@@ -151,10 +151,44 @@ export class IngestionJobConnection {
 }
 
 @Directive('@key(fields: "actorId orgId")')
-@ObjectType({ description: 'An actor (owned by the hierarchy subgraph), with its memories.' })
+@ObjectType({ description: 'An actor (owned by the hierarchy subgraph), with its memories and its context.' })
 export class Actor {
   @Field(() => ID) actorId!: string;
   @Field(() => ID) orgId!: string;
+  @Directive('@external')
+  @Field(() => ID, { nullable: true })
+  roleId!: string | null;
+  @Directive('@external')
+  @Field(() => ID, { nullable: true })
+  teamId!: string | null;
+}
+
+@ObjectType({ description: 'One memory of a context result, with why it ranked where it did.' })
+export class ContextItem {
+  @Field(() => Memory) memory!: Memory;
+  @Field(() => Float, { description: 'Fused relevance (0–1) times the scope weight.' }) score!: number;
+  @Field(() => Scope) scope!: Scope;
+  @Field({
+    description: 'The signals behind the rank: lexical/vector rank, entity matches, scope weight, overrides.',
+  })
+  explanation!: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: 'A more specific memory in this result that contradicts this one.',
+  })
+  overriddenBy!: string | null;
+}
+
+@ObjectType({
+  description:
+    "The context that fits an actor: its own, its role's, its team's and the org's memories, merged.",
+})
+export class ContextResult {
+  @Field(() => [ContextItem]) items!: ContextItem[];
+  @Field({ description: 'The items packed as prompt-ready lines ("[SCOPE] content"), within maxTokens.' })
+  text!: string;
+  @Field({ description: 'Whether the org part came from the cache.' }) cached!: boolean;
+  @Field(() => Float) tookMs!: number;
 }
 
 @InputType()

@@ -124,6 +124,27 @@ export interface SimilarMemory {
   similarity: number;
 }
 
+/** Candidates of a context query, per signal, best first. */
+export interface ContextCandidates {
+  vector: Array<{ id: string; similarity: number }>;
+  lexical: Array<{ id: string; rank: number }>;
+  entity: Array<{ id: string; names: string[] }>;
+}
+
+export interface ContextSearch {
+  orgId: string;
+  scopes: Scope[];
+  embeddingModel: string;
+  queryVector: Float32Array;
+  /** `to_tsquery` text (an OR of words); empty: no lexical search. */
+  lexicalQuery: string;
+  /** Normalised phrases of the query, matched against entity mentions. */
+  entityNames: string[];
+  /** Only memories valid at this instant (and not expired). */
+  asOf: Date;
+  limit: number;
+}
+
 export interface ForgetCounts {
   events: number;
   memories: number;
@@ -182,6 +203,11 @@ export interface MemoryStore {
 
   /** Writes a job and its queue items (in order) together. */
   insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void>;
+
+  /** Context retrieval candidates from the given scopes by vector, full text and entity mentions. */
+  searchContext(search: ContextSearch): Promise<ContextCandidates>;
+  /** Cosine similarity of every pair of these memories (same model), keyed `a|b` with a < b. */
+  pairwiseSimilarity(ids: readonly string[]): Promise<Map<string, number>>;
   getJobs(jobIds: readonly string[]): Promise<Job[]>;
   /** Newest first. */
   listJobs(orgId: string, status: JobStatus | undefined, page: KeysetPage): Promise<Job[]>;

@@ -1,6 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EntityMention, MemoryCategory } from '../extraction/types';
 import type {
+  ContextCandidates,
+  ContextSearch,
   DocumentVersion,
   ForgetCounts,
   Job,
@@ -439,6 +441,60 @@ export class PostgresMemoryStore implements MemoryStore {
       params,
     )) as JobRow[];
     return rows.map(toJob);
+  }
+
+  async searchContext(search: ContextSearch): Promise<ContextCandidates> {
+    const levels = search.scopes.map((scope) => scope.level);
+    const ids = search.scopes.map((scope) => scope.id);
+    if (levels.length === 0) return { vector: [], lexical: [], entity: [] };
+    // Shared filter: the org, the scope chain, valid at asOf, not expired ($1..$4).
+    const where = `org_id = $1 AND (scope_level, scope_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+      AND valid_from <= $4 AND (valid_to IS NULL OR valid_to > $4) AND ${NOT_EXPIRED}`;
+    const base = [search.orgId, levels, ids, search.asOf];
+    // Ordered by the raw distance operator: exact scan within the scopes (an index can serve it later).
+    const vector = (await this.db.query(
+      `SELECT id, 1 - (embedding <=> $6::vector) AS similarity FROM memory.memories
+       WHERE ${where} AND embedding_model = $5
+       ORDER BY embedding <=> $6::vector LIMIT $7`,
+      [...base, search.embeddingModel, vectorParam(search.queryVector), search.limit],
+    )) as Array<{ id: string; similarity: number }>;
+    const lexical = search.lexicalQuery
+      ? ((await this.db.query(
+          `SELECT id, ts_rank_cd(search, query) AS rank
+           FROM memory.memories, to_tsquery('english', $5) AS query
+           WHERE ${where} AND search @@ query
+           ORDER BY rank DESC, created_at DESC LIMIT $6`,
+          [...base, search.lexicalQuery, search.limit],
+        )) as Array<{ id: string; rank: number }>)
+      : [];
+    const entity = search.entityNames.length
+      ? ((await this.db.query(
+          `SELECT m.id, array_agg(DISTINCT mm.name) AS names
+           FROM memory.memory_mentions mm JOIN memory.memories m ON m.id = mm.memory_id
+           WHERE mm.org_id = $1 AND mm.normalized_name = ANY($5::text[])
+             AND (m.scope_level, m.scope_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             AND m.valid_from <= $4 AND (m.valid_to IS NULL OR m.valid_to > $4)
+             AND (m.expires_at IS NULL OR m.expires_at > now())
+           GROUP BY m.id ORDER BY count(*) DESC LIMIT $6`,
+          [...base, search.entityNames, search.limit],
+        )) as Array<{ id: string; names: string[] }>)
+      : [];
+    return {
+      vector: vector.map((row) => ({ id: row.id, similarity: Number(row.similarity) })),
+      lexical: lexical.map((row) => ({ id: row.id, rank: Number(row.rank) })),
+      entity,
+    };
+  }
+
+  async pairwiseSimilarity(ids: readonly string[]): Promise<Map<string, number>> {
+    const valid = ids.filter(isUuid);
+    const rows = (await this.db.query(
+      `SELECT a.id AS a, b.id AS b, 1 - (a.embedding <=> b.embedding) AS similarity
+       FROM memory.memories a JOIN memory.memories b ON a.id < b.id AND a.embedding_model = b.embedding_model
+       WHERE a.id = ANY($1::uuid[]) AND b.id = ANY($1::uuid[])`,
+      [valid],
+    )) as Array<{ a: string; b: string; similarity: number }>;
+    return new Map(rows.map((row) => [`${row.a}|${row.b}`, Number(row.similarity)]));
   }
 
   async ping(): Promise<void> {
