@@ -57,6 +57,7 @@ const EnvSchema = z.object({
   NEO4J_USER: z.string().default('neo4j'),
   NEO4J_PASSWORD: optionalString,
   ENTITY_MATCH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
+  CONTEXT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(1800),
   MEMORY_WORKER: z.enum(['on', 'off']).default('on'),
   MEMORY_WORKER_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   MEMORY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
@@ -105,6 +106,8 @@ export interface Config {
   neo4j?: { url: string; user: string; password: string };
   /** Cosine similarity of names above which a mention resolves to an existing entity. @default 0.9 */
   entityMatchThreshold: number;
+  /** Lifetime of cached org-context retrieval results (0 disables the cache). @default 1800 */
+  contextCacheTtlSeconds: number;
 }
 
 export interface EmbeddingsEndpointConfig {
@@ -191,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { url: e.NEO4J_URL, user: e.NEO4J_USER, password: e.NEO4J_PASSWORD ?? '' }
       : undefined,
     entityMatchThreshold: e.ENTITY_MATCH_THRESHOLD,
+    contextCacheTtlSeconds: e.CONTEXT_CACHE_TTL_SECONDS,
     memoryWorker: {
       enabled: e.MEMORY_WORKER === 'on',
       batchSize: e.MEMORY_WORKER_BATCH,

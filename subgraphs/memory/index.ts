@@ -13,8 +13,10 @@ import { createEmbedder, type Embedder } from './embedding';
 import { createExtractor, RuleCategorizer, SentenceChunker } from './extraction';
 import type { Extractor } from './extraction/types';
 import { CreateMemory1763856000000 } from './migrations/1763856000000-create-memory';
+import { OrgContextVersion1764100000000 } from './migrations/1764100000000-org-context-version';
 import { PostgresJobQueue } from './queue/postgres-job-queue';
 import { buildMemorySchema } from './schema';
+import { ContextCache } from './services/context-cache';
 import { ContextService } from './services/context-service';
 import { IngestionService } from './services/ingestion-service';
 import { JobEvents } from './services/job-events';
@@ -31,7 +33,7 @@ export { buildMemorySchema };
 export const MEMORY_DATABASE: SubgraphDatabaseOptions = {
   schema: 'memory',
   entities: [],
-  migrations: [CreateMemory1763856000000],
+  migrations: [CreateMemory1763856000000, OrgContextVersion1764100000000],
 };
 
 export interface MemorySubgraph extends Subgraph<MemoryContext> {
@@ -41,7 +43,7 @@ export interface MemorySubgraph extends Subgraph<MemoryContext> {
 }
 
 export interface MemoryDependencies {
-  config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker'>;
+  config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker' | 'contextCacheTtlSeconds'>;
   database: DatabaseTarget;
   /** The hierarchy subgraph (actors, roles, teams, promotion prompts). */
   hierarchyUrl: string;
@@ -98,7 +100,7 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
       : undefined;
     const services: MemoryServices = {
       ingestion,
-      context: new ContextService(store, embedder),
+      context: new ContextService(store, embedder, new ContextCache(config.contextCacheTtlSeconds * 1000)),
       memories: new MemoryService(store, ingestion, pipeline, stages, linker),
       store,
       jobEvents,

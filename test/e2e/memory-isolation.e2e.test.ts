@@ -341,6 +341,23 @@ describe('memory subgraph tenant isolation', () => {
       }
     },
 
+    'Mutation.invalidateContextCache': async () => {
+      for (const key of keysOfA()) {
+        expectError(
+          await stack.gql(
+            `mutation($orgId: ID) { invalidateContextCache(orgId: $orgId) }`,
+            { orgId: b.orgId },
+            key,
+          ),
+          'FORBIDDEN',
+        );
+      }
+      // A's own invalidation is allowed and touches only A.
+      expect(expectData(await stack.gql(`mutation { invalidateContextCache }`, {}, a.adminKey))).toEqual({
+        invalidateContextCache: true,
+      });
+    },
+
     'Actor.memories': async () => {
       for (const key of keysOfA()) {
         expectError(

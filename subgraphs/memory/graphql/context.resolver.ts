@@ -1,4 +1,4 @@
-import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { authorizeOrg } from '../../../common/authz';
 import { BadUserInputError, NotFoundError } from '../../../common/errors';
 import type { MemoryContext } from '../context';
@@ -61,6 +61,18 @@ export class ActorContextResolver {
 /** `Query.context`: the same for clients that prefer one root field. */
 @Resolver()
 export class ContextQueryResolver {
+  @Mutation(() => Boolean, {
+    description: 'Admin only. Drops the cached org part of context results for the org, on every instance.',
+  })
+  async invalidateContextCache(
+    @Arg('orgId', () => ID, { nullable: true }) orgId: string | undefined,
+    @Ctx() ctx: MemoryContext,
+  ): Promise<boolean> {
+    const org = authorizeOrg(ctx.identity, orgId, 'invalidateContextCache', 'admin');
+    await ctx.services.store.bumpOrgContextVersion(org);
+    return true;
+  }
+
   @Query(() => ContextResult, {
     description: 'The memories that fit an actor for a query, merged across its scope chain and ranked.',
   })

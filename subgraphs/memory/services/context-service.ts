@@ -1,5 +1,6 @@
 import type { Embedder } from '../embedding/embedder';
-import type { Memory, MemoryStore, Scope, ScopeLevel } from '../storage/memory-store';
+import type { ContextCandidates, Memory, MemoryStore, Scope, ScopeLevel } from '../storage/memory-store';
+import { ContextCache } from './context-cache';
 import { contradicts, disagreesOnValue } from './organizer';
 
 export interface ContextRequest {
@@ -62,6 +63,7 @@ export class ContextService {
   constructor(
     private readonly store: MemoryStore,
     private readonly embedder: Embedder,
+    private readonly cache: ContextCache = new ContextCache(0),
   ) {}
 
   async retrieve(request: ContextRequest): Promise<ContextResult> {
@@ -72,16 +74,37 @@ export class ContextService {
       (scope) => !request.scopes || request.scopes.includes(scope.level),
     );
     const [queryVector] = await this.embedder.embed([request.query]);
-    const candidates = await this.store.searchContext({
+    const search = {
       orgId: request.orgId,
-      scopes: chain,
       embeddingModel: this.embedder.modelId,
       queryVector: queryVector!,
       lexicalQuery: lexicalQuery(request.query),
       entityNames: queryPhrases(request.query),
       asOf,
       limit: CANDIDATES,
-    });
+    };
+    const own = chain.filter((scope) => scope.level !== 'ORG');
+    const org = chain.filter((scope) => scope.level === 'ORG');
+    // The actor's own, role and team parts are always live; the org part (the same for every
+    // actor of the org) comes from the cache when the org context has not changed since.
+    const live = own.length > 0 ? await this.store.searchContext({ ...search, scopes: own }) : EMPTY;
+    let orgPart = EMPTY;
+    let cached = false;
+    if (org.length > 0) {
+      const cacheable = this.cache.enabled && !request.asOf;
+      const key = cacheable
+        ? `${request.orgId}\u0000${await this.store.orgContextVersion(request.orgId)}\u0000${this.embedder.modelId}\u0000${request.query}`
+        : '';
+      const hit = cacheable ? this.cache.get(key) : undefined;
+      if (hit) {
+        orgPart = hit;
+        cached = true;
+      } else {
+        orgPart = await this.store.searchContext({ ...search, scopes: org });
+        if (cacheable) this.cache.set(key, orgPart);
+      }
+    }
+    const candidates = mergeCandidates(live, orgPart);
 
     const fused = new Map<string, { score: number; why: string[] }>();
     const add = (id: string, weight: number, rank: number, why: string) => {
@@ -140,7 +163,7 @@ export class ContextService {
     return {
       items,
       text: lines.join('\n'),
-      cached: false,
+      cached,
       tookMs: Number((performance.now() - started).toFixed(2)),
     };
   }
@@ -169,6 +192,17 @@ export class ContextService {
     }
     return result;
   }
+}
+
+const EMPTY: ContextCandidates = { vector: [], lexical: [], entity: [] };
+
+/** Merges two scopes' candidate lists into one per signal, best first. */
+function mergeCandidates(a: ContextCandidates, b: ContextCandidates): ContextCandidates {
+  return {
+    vector: [...a.vector, ...b.vector].sort((x, y) => y.similarity - x.similarity),
+    lexical: [...a.lexical, ...b.lexical].sort((x, y) => y.rank - x.rank),
+    entity: [...a.entity, ...b.entity].sort((x, y) => y.names.length - x.names.length),
+  };
 }
 
 export function pairKey(a: string, b: string): string {

@@ -206,6 +206,10 @@ export interface MemoryStore {
 
   /** Context retrieval candidates from the given scopes by vector, full text and entity mentions. */
   searchContext(search: ContextSearch): Promise<ContextCandidates>;
+  /** The org's context version: bumped by any change to its ORG-scope memories (a trigger). */
+  orgContextVersion(orgId: string): Promise<number>;
+  /** Bumps the org's context version (explicit cache invalidation). */
+  bumpOrgContextVersion(orgId: string): Promise<number>;
   /** Cosine similarity of every pair of these memories (same model), keyed `a|b` with a < b. */
   pairwiseSimilarity(ids: readonly string[]): Promise<Map<string, number>>;
   getJobs(jobIds: readonly string[]): Promise<Job[]>;

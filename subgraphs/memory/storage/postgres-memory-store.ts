@@ -486,6 +486,23 @@ export class PostgresMemoryStore implements MemoryStore {
     };
   }
 
+  async orgContextVersion(orgId: string): Promise<number> {
+    const rows = (await this.db.query(`SELECT version FROM memory.org_context_versions WHERE org_id = $1`, [
+      orgId,
+    ])) as Array<{ version: string }>;
+    return rows[0] ? Number(rows[0].version) : 0;
+  }
+
+  async bumpOrgContextVersion(orgId: string): Promise<number> {
+    const rows = (await this.db.query(
+      `INSERT INTO memory.org_context_versions (org_id) VALUES ($1)
+       ON CONFLICT (org_id) DO UPDATE SET version = memory.org_context_versions.version + 1, changed_at = now()
+       RETURNING version`,
+      [orgId],
+    )) as Array<{ version: string }>;
+    return Number(rows[0]!.version);
+  }
+
   async pairwiseSimilarity(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = ids.filter(isUuid);
     const rows = (await this.db.query(
