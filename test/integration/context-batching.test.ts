@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { openSubgraphDatabase } from '../../common/db/data-source';
+import { MEMORY_DATABASE } from '../../subgraphs/memory';
+import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
+import { ContextCache } from '../../subgraphs/memory/services/context-cache';
+import { contentHash } from '../../subgraphs/memory/services/content';
+import { ContextService } from '../../subgraphs/memory/services/context-service';
+import type { MemoryStore, NewMemory, Scope } from '../../subgraphs/memory/storage/memory-store';
+import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+/**
+ * Issue 5 item 6: a context query returning 20 items costs a small, constant number of store
+ * calls, whatever the number of items (the entity side is one batch: entity-federation.test).
+ */
+describe('context retrieval batching', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let embedder: LocalSentenceEmbedder;
+  let store: MemoryStore;
+  const calls = new Map<string, number>();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
+    embedder = await LocalSentenceEmbedder.create();
+    const real = new PostgresMemoryStore(dataSource, dataSource);
+    store = new Proxy(real, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as MemoryStore;
+    const texts = Array.from(
+      { length: 30 },
+      (_, i) => `Refund rule ${i}: orders of category ${i} can be returned within ${10 + i} days.`,
+    );
+    const vectors = await embedder.embed(texts);
+    const scopes: Scope[] = [
+      { level: 'ACTOR', id: 'dana' },
+      { level: 'TEAM', id: 'team_x' },
+      { level: 'ORG', id: 'batch-org' },
+    ];
+    for (const [i, content] of texts.entries()) {
+      const memory: NewMemory = {
+        orgId: 'batch-org',
+        scope: scopes[i % 3]!,
+        actorId: i % 3 === 0 ? 'dana' : null,
+        content,
+        contentHash: contentHash(content),
+        category: 'FACT',
+        embedding: vectors[i]!,
+        embeddingModel: embedder.modelId,
+        provenance: {
+          eventIds: [randomUUID()],
+          documentId: null,
+          documentVersion: null,
+          chunkIndex: null,
+          sourceMemoryIds: [],
+        },
+        validFrom: new Date(Date.now() - 60_000),
+        expiresAt: null,
+        metadata: {},
+        mentions: [],
+      };
+      await real.insertMemory(memory);
+    }
+  });
+
+  afterAll(async () => {
+    await embedder?.close();
+    await dataSource?.destroy();
+    await database?.close();
+  });
+
+  it('answers 20 items with a constant number of store calls, fewer when the org part is cached', async () => {
+    const service = new ContextService(store, embedder, new ContextCache(60_000));
+    const request = {
+      orgId: 'batch-org',
+      actorId: 'dana',
+      roleId: null,
+      teamId: 'team_x',
+      query: 'How many days to return an order?',
+      limit: 20,
+    };
+
+    calls.clear();
+    const cold = await service.retrieve(request);
+    expect(cold.items).toHaveLength(20);
+    expect(cold.cached).toBe(false);
+    const coldCalls = Object.fromEntries(calls);
+    // Live part, org version, org part, the memories in one batch, pairwise similarity for overrides.
+    expect(coldCalls).toEqual({
+      searchContext: 2,
+      orgContextVersion: 1,
+      getMemories: 1,
+      pairwiseSimilarity: 1,
+    });
+
+    calls.clear();
+    const warm = await service.retrieve(request);
+    expect(warm.cached).toBe(true);
+    expect(Object.fromEntries(calls)).toEqual({
+      searchContext: 1,
+      orgContextVersion: 1,
+      getMemories: 1,
+      pairwiseSimilarity: 1,
+    });
+    expect(warm.items.map((item) => item.memory.id)).toEqual(cold.items.map((item) => item.memory.id));
+  });
+});
