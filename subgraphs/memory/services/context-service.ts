@@ -17,7 +17,11 @@ export interface ContextRequest {
   scopes?: ScopeLevel[] | null;
   /** Memories valid at this instant. @default now */
   asOf?: Date | null;
+  /** Retrieval signals to fuse (the eval compares them). @default all three */
+  signals?: readonly RetrievalSignal[];
 }
+
+export type RetrievalSignal = 'vector' | 'lexical' | 'entity';
 
 export interface ContextItem {
   memory: Memory;
@@ -104,7 +108,7 @@ export class ContextService {
         if (cacheable) this.cache.set(key, orgPart);
       }
     }
-    const candidates = mergeCandidates(live, orgPart);
+    const candidates = onlySignals(mergeCandidates(live, orgPart), request.signals);
 
     const fused = new Map<string, { score: number; why: string[] }>();
     const add = (id: string, weight: number, rank: number, why: string) => {
@@ -202,6 +206,18 @@ function mergeCandidates(a: ContextCandidates, b: ContextCandidates): ContextCan
     vector: [...a.vector, ...b.vector].sort((x, y) => y.similarity - x.similarity),
     lexical: [...a.lexical, ...b.lexical].sort((x, y) => y.rank - x.rank),
     entity: [...a.entity, ...b.entity].sort((x, y) => y.names.length - x.names.length),
+  };
+}
+
+function onlySignals(
+  candidates: ContextCandidates,
+  signals: readonly RetrievalSignal[] | undefined,
+): ContextCandidates {
+  if (!signals) return candidates;
+  return {
+    vector: signals.includes('vector') ? candidates.vector : [],
+    lexical: signals.includes('lexical') ? candidates.lexical : [],
+    entity: signals.includes('entity') ? candidates.entity : [],
   };
 }
 
