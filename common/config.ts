@@ -63,6 +63,11 @@ const EnvSchema = z.object({
   MEMORY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   MEMORY_WORKER_POLL_MS: z.coerce.number().int().min(10).default(250),
   MEMORY_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
+  PROMOTION_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(0),
+  PROMOTION_MIN_ACTOR_SUPPORT: z.coerce.number().int().min(2).max(1000).default(3),
+  PROMOTION_MIN_GROUP_SUPPORT: z.coerce.number().int().min(2).max(1000).default(3),
+  PROMOTION_CLUSTER_SIMILARITY: z.coerce.number().min(0.5).max(0.99).default(0.7),
+  PROMOTION_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.3),
 });
 
 export type SubgraphName = 'hierarchy' | 'memory' | 'entity';
@@ -108,6 +113,22 @@ export interface Config {
   entityMatchThreshold: number;
   /** Lifetime of cached org-context retrieval results (0 disables the cache). @default 1800 */
   contextCacheTtlSeconds: number;
+  /** Memory promotion up the hierarchy: the schedule and the defaults of the per-org thresholds. */
+  promotion: PromotionConfig;
+}
+
+/** Defaults of the per-org promotion thresholds (an org admin may override them) and the schedule. */
+export interface PromotionConfig {
+  /** Seconds between automatic promotion runs of every org (0: never, only on request). @default 0 */
+  intervalSeconds: number;
+  /** Distinct actors of a role (or team) that must share a memory for it to go to the role (team). @default 3 */
+  minActorSupport: number;
+  /** Distinct roles and teams that must share a memory for it to go to the org. @default 3 */
+  minGroupSupport: number;
+  /** Cosine similarity (average linkage) at which memories count as the same statement. @default 0.7 */
+  clusterSimilarity: number;
+  /** Judge score (0–1) a cluster needs to be promoted. @default 0.3 */
+  minScore: number;
 }
 
 export interface EmbeddingsEndpointConfig {
@@ -195,6 +216,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     entityMatchThreshold: e.ENTITY_MATCH_THRESHOLD,
     contextCacheTtlSeconds: e.CONTEXT_CACHE_TTL_SECONDS,
+    promotion: {
+      intervalSeconds: e.PROMOTION_INTERVAL_SECONDS,
+      minActorSupport: e.PROMOTION_MIN_ACTOR_SUPPORT,
+      minGroupSupport: e.PROMOTION_MIN_GROUP_SUPPORT,
+      clusterSimilarity: e.PROMOTION_CLUSTER_SIMILARITY,
+      minScore: e.PROMOTION_MIN_SCORE,
+    },
     memoryWorker: {
       enabled: e.MEMORY_WORKER === 'on',
       batchSize: e.MEMORY_WORKER_BATCH,

@@ -5,8 +5,11 @@ import { IDENTITY_HEADER, signIdentity } from '../../../common/identity';
 export interface OrgDirectory {
   orgId: string;
   promotionPrompt: string;
-  roles: Map<string, { promotionPrompt: string }>;
-  teams: Map<string, { promotionPrompt: string }>;
+  /** The org's name and focus (for the promotion judge); absent from directories built by tests. */
+  name?: string;
+  focus?: string | null;
+  roles: Map<string, { promotionPrompt: string; name?: string; focus?: string | null }>;
+  teams: Map<string, { promotionPrompt: string; name?: string; focus?: string | null }>;
   actors: Map<string, { roleId: string | null; teamId: string | null }>;
 }
 
@@ -34,9 +37,9 @@ export class HierarchyScopeDirectory implements ScopeDirectory {
   async lookup(orgId: string, actorIds: readonly string[]): Promise<OrgDirectory | null> {
     const first = await this.request<LookupData>(
       `query Lookup($orgId: ID!, $reps: [_Any!]!, $first: Int!) {
-        org(orgId: $orgId) { orgId promotionPrompt }
-        roles(orgId: $orgId, first: $first) { roleId promotionPrompt }
-        teams(orgId: $orgId, first: $first) { teamId promotionPrompt }
+        org(orgId: $orgId) { orgId name focus promotionPrompt }
+        roles(orgId: $orgId, first: $first) { roleId name focus promotionPrompt }
+        teams(orgId: $orgId, first: $first) { teamId name focus promotionPrompt }
         _entities(representations: $reps) { ... on Actor { actorId roleId teamId } }
       }`,
       {
@@ -59,7 +62,7 @@ export class HierarchyScopeDirectory implements ScopeDirectory {
       while (list.length % PAGE === 0 && list.length > 0) {
         const after = (list.at(-1) as Record<string, string>)[idField];
         const page = await this.request<Record<string, Array<Record<string, string>>>>(
-          `query($orgId: ID!, $first: Int!, $after: ID) { ${field}(orgId: $orgId, first: $first, after: $after) { ${idField} promotionPrompt } }`,
+          `query($orgId: ID!, $first: Int!, $after: ID) { ${field}(orgId: $orgId, first: $first, after: $after) { ${idField} name focus promotionPrompt } }`,
           { orgId, first: PAGE, after },
         );
         const rows = page.data?.[field] ?? [];
@@ -70,8 +73,20 @@ export class HierarchyScopeDirectory implements ScopeDirectory {
     return {
       orgId,
       promotionPrompt: first.data.org.promotionPrompt,
-      roles: new Map(roles.map((role) => [role.roleId, { promotionPrompt: role.promotionPrompt }])),
-      teams: new Map(teams.map((team) => [team.teamId, { promotionPrompt: team.promotionPrompt }])),
+      name: first.data.org.name,
+      focus: first.data.org.focus,
+      roles: new Map(
+        roles.map((role) => [
+          role.roleId,
+          { promotionPrompt: role.promotionPrompt, name: role.name, focus: role.focus },
+        ]),
+      ),
+      teams: new Map(
+        teams.map((team) => [
+          team.teamId,
+          { promotionPrompt: team.promotionPrompt, name: team.name, focus: team.focus },
+        ]),
+      ),
       actors: new Map(
         first.data._entities
           .filter((actor): actor is NonNullable<typeof actor> => actor !== null)
@@ -110,8 +125,8 @@ interface GraphQLResult<T> {
 }
 
 interface LookupData {
-  org: { orgId: string; promotionPrompt: string } | null;
-  roles: Array<{ roleId: string; promotionPrompt: string }>;
-  teams: Array<{ teamId: string; promotionPrompt: string }>;
+  org: { orgId: string; name: string; focus: string | null; promotionPrompt: string } | null;
+  roles: Array<{ roleId: string; name: string; focus: string | null; promotionPrompt: string }>;
+  teams: Array<{ teamId: string; name: string; focus: string | null; promotionPrompt: string }>;
   _entities: Array<{ actorId: string; roleId: string | null; teamId: string | null } | null>;
 }

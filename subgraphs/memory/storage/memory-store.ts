@@ -86,7 +86,7 @@ export interface NewMemory {
 export interface Job {
   jobId: string;
   orgId: string;
-  kind: 'INGEST_EVENTS' | 'INGEST_DOCUMENTS';
+  kind: 'INGEST_EVENTS' | 'INGEST_DOCUMENTS' | 'PROMOTE_MEMORIES';
   priority: Priority;
   status: JobStatus;
   stage: string | null;

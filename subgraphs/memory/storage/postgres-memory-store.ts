@@ -369,7 +369,7 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async deleteOrg(orgId: string): Promise<void> {
     // Mentions go with their memories, queue items with their jobs (ON DELETE CASCADE).
-    for (const table of ['memories', 'events', 'documents', 'jobs']) {
+    for (const table of ['memories', 'events', 'documents', 'jobs', 'promotion_settings']) {
       await this.db.query(`DELETE FROM memory.${table} WHERE org_id = $1`, [orgId]);
     }
   }
