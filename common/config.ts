@@ -27,6 +27,10 @@ const EnvSchema = z.object({
   MEMSY_DATA_DIR: z.string().default('.memsy'),
   DATABASE_URL: optionalUrl,
   PGLITE_PORT: port.default(0),
+  PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, 'must be a Postgres size such as 256MB or 1GB')
+    .default('256MB'),
   MEMSY_ADMIN_KEY: optionalString.pipe(
     z
       .string()
@@ -95,6 +99,11 @@ export interface Config {
   databaseUrl?: string;
   /** Port of the embedded Postgres socket (0 picks a free one). @default 0 */
   embeddedPostgresPort: number;
+  /**
+   * `shared_buffers` of the embedded Postgres: pages outside it are read back through the WASM
+   * file system, which is slow, so size it to the working set. @default 256MB
+   */
+  embeddedPostgresSharedBuffers: string;
   /** Platform admin key to register at start; when unset one is generated once and kept in dataDir. */
   adminKey?: string;
   /** HMAC secret the gateway signs identities with. Generated per process when everything runs in one. */
@@ -182,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.MEMSY_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     embeddedPostgresPort: e.PGLITE_PORT,
+    embeddedPostgresSharedBuffers: e.PGLITE_SHARED_BUFFERS,
     adminKey: e.MEMSY_ADMIN_KEY,
     internalSecret: e.MEMSY_INTERNAL_SECRET,
     subgraphs: {

@@ -105,7 +105,11 @@ async function openConfiguredDatabase(
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false };
   const dataDir = path.join(config.dataDir, 'pgdata');
   fs.mkdirSync(dataDir, { recursive: true });
-  const embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort });
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port: config.embeddedPostgresPort,
+    sharedBuffers: config.embeddedPostgresSharedBuffers,
+  });
   closers.push(() => embedded.close());
   return { url: embedded.url, embedded: true };
 }

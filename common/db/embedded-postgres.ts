@@ -29,6 +29,12 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** @default 127.0.0.1 */
   host?: string;
+  /**
+   * Postgres `shared_buffers` (e.g. `512MB`). Pages outside the buffer pool are read back
+   * through the WASM file system, which costs far more than on a native server, so a larger
+   * pool pays off once the data outgrows the default. @default PGlite's (128MB)
+   */
+  sharedBuffers?: string;
 }
 
 /** @internal shared with the worker */
@@ -37,6 +43,7 @@ export interface EmbeddedPostgresWorkerData {
   loadFrom?: string;
   port: number;
   host: string;
+  sharedBuffers?: string;
 }
 /** @internal */
 export type WorkerRequest = { type: 'dump'; id: number; path: string } | { type: 'close'; id: number };
@@ -58,6 +65,7 @@ export async function startEmbeddedPostgres(
     loadFrom: options.loadFrom,
     port: options.port ?? 0,
     host,
+    sharedBuffers: options.sharedBuffers,
   };
   // The worker is TypeScript too: register the same swc loader the main thread uses.
   const worker = new Worker(WORKER_FILE, { workerData, execArgv: ['-r', '@swc-node/register'] });

@@ -19,6 +19,9 @@ async function main(): Promise<void> {
     dataDir: options.dataDir,
     extensions: { vector },
     loadDataDir,
+    ...(options.sharedBuffers
+      ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers}`] }
+      : {}),
   });
   await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
 

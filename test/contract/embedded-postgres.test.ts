@@ -337,6 +337,15 @@ describe('embedded Postgres lifecycle', () => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("runs with the shared_buffers it is given, and PGlite's default otherwise", async () => {
+    const sized = await start({ sharedBuffers: '48MB' });
+    const plain = await start();
+    const setting = (url: string) =>
+      withClient(url, async (client) => (await client.query('SHOW shared_buffers')).rows[0].shared_buffers);
+    expect(await setting(sized.url)).toBe('48MB');
+    expect(await setting(plain.url)).toBe('128MB');
+  });
+
   it('keeps its data in dataDir across a close and a restart', async () => {
     const dataDir = tmpDir('memsy-pg-data-');
     dirs.push(dataDir);

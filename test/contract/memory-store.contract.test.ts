@@ -10,6 +10,7 @@ import type {
   Memory,
   MemoryFilter,
   MemoryStore,
+  ContextSearch,
   NewMemory,
   Scope,
   StoredEvent,
@@ -451,6 +452,94 @@ describe.each(DATABASE_TARGETS)('MemoryStore contract on $name', (target) => {
       );
       const found = await store.findSimilar(orgId, orgScope, 'model-a', unit(1, 0), 10);
       expect(found.map((m) => m.id)).toEqual([fact]);
+    });
+
+    describe('searchContext', () => {
+      const model = 'model-a';
+      const search = (orgId: string, scopes: Scope[], overrides: Partial<ContextSearch> = {}) =>
+        store.searchContext({
+          orgId,
+          scopes,
+          embeddingModel: model,
+          queryVector: unit(1, 0, 0),
+          lexicalQuery: 'refund | invoice',
+          entityNames: ['acme corp'],
+          asOf: at(10),
+          limit: 2,
+          ...overrides,
+        });
+      const vec = (content: string, vector: Float32Array, overrides: Partial<NewMemory> = {}) =>
+        memory('', content, { embedding: vector, embeddingModel: model, ...overrides });
+
+      it('returns the best `limit` of every scope per signal, with the memories, and nothing outside the chain', async () => {
+        const orgId = unique('org');
+        const orgScope: Scope = { level: 'ORG', id: orgId };
+        const put = (m: NewMemory) => insert({ ...m, orgId });
+        const a1 = await put(vec('actor best', unit(1, 0.1, 0)));
+        const a2 = await put(vec('actor second', unit(1, 0.5, 0)));
+        await put(vec('actor third', unit(1, 2, 0)));
+        const o1 = await put(vec('org best', unit(1, 0.2, 0), { scope: orgScope }));
+        const o2 = await put(vec('org second', unit(1, 0.9, 0), { scope: orgScope }));
+        await put(vec('org third', unit(0, 1, 0), { scope: orgScope }));
+        // Outside the chain, another model, another org, closed, expired, not yet valid.
+        await put(vec('other actor', unit(1, 0, 0), { scope: { level: 'ACTOR', id: 'u2' } }));
+        await put(vec('other model', unit(1, 0, 0), { embeddingModel: 'model-b' }));
+        await insert({ ...vec('other org', unit(1, 0, 0)), orgId: unique('org') });
+        const closed = await put(vec('closed', unit(1, 0, 0)));
+        await store.closeMemory(closed, null, at(5));
+        await put(vec('expired', unit(1, 0, 0), { expiresAt: PAST() }));
+        await put(vec('not yet valid', unit(1, 0, 0), { validFrom: at(20) }));
+
+        const found = await search(orgId, [ACTOR_U1, orgScope]);
+        expect(found.vector.map((hit) => hit.id)).toEqual([a1, o1, a2, o2]);
+        expect(found.vector[0]!.similarity).toBeCloseTo(1 / Math.hypot(1, 0.1), 5);
+        expect(found.memories.get(o2)).toMatchObject({ content: 'org second', scope: orgScope });
+        expect([...found.memories.keys()].sort()).toEqual([a1, a2, o1, o2].sort());
+
+        // A scope's list does not depend on the scopes searched with it.
+        const orgOnly = await search(orgId, [orgScope]);
+        expect(orgOnly.vector.map((hit) => hit.id)).toEqual([o1, o2]);
+
+        // asOf: the closed memory was valid before it was closed.
+        const before = await search(orgId, [ACTOR_U1], { asOf: at(3), limit: 10 });
+        expect(before.vector.map((hit) => hit.id)).toContain(closed);
+        expect((await search(orgId, [], {})).vector).toEqual([]);
+      });
+
+      it('keeps a 512-d embedding inline in its row (scans read no TOAST)', async () => {
+        const orgId = unique('org');
+        const wide = Float32Array.from({ length: 512 }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+        const id = await insert({ ...vec('wide vector', wide), orgId });
+        const rows = (await dataSource.query(
+          `SELECT pg_column_toast_chunk_id(embedding) AS chunk, vector_dims(embedding) AS dims
+           FROM memory.memories WHERE id = $1`,
+          [id],
+        )) as Array<{ chunk: string | null; dims: number }>;
+        expect(rows).toEqual([{ chunk: null, dims: 512 }]);
+      });
+
+      it('full text is an OR of the words, and entity hits come from mentions named in the query', async () => {
+        const orgId = unique('org');
+        const put = (m: NewMemory) => insert({ ...m, orgId });
+        const both = await put(vec('Refund requests need the original invoice', unit(0, 1, 0)));
+        const one = await put(vec('Refunds take 30 days', unit(0, 0, 1)));
+        await put(vec('Lunch is at noon', unit(0, 1, 1)));
+        const mentioned = await put(
+          vec('Our contact there is Dana', unit(0, 1, 0), {
+            mentions: [{ name: 'Acme Corp', type: 'ORGANIZATION' }],
+          }),
+        );
+
+        const found = await search(orgId, [ACTOR_U1], { limit: 10 });
+        expect(found.lexical.map((hit) => hit.id)).toEqual([both, one]);
+        expect(found.lexical[0]!.rank).toBeGreaterThan(found.lexical[1]!.rank);
+        expect(found.entity).toEqual([{ id: mentioned, names: ['Acme Corp'] }]);
+
+        const noWords = await search(orgId, [ACTOR_U1], { lexicalQuery: '', entityNames: [], limit: 10 });
+        expect(noWords.lexical).toEqual([]);
+        expect(noWords.entity).toEqual([]);
+        expect(noWords.vector).toHaveLength(4);
+      });
     });
 
     describe('listMemories and getMemories', () => {

@@ -6,7 +6,12 @@ import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-se
 import { ContextCache } from '../../subgraphs/memory/services/context-cache';
 import { contentHash } from '../../subgraphs/memory/services/content';
 import { ContextService } from '../../subgraphs/memory/services/context-service';
-import type { MemoryStore, NewMemory, Scope } from '../../subgraphs/memory/storage/memory-store';
+import type {
+  ContextSearch,
+  MemoryStore,
+  NewMemory,
+  Scope,
+} from '../../subgraphs/memory/storage/memory-store';
 import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -20,6 +25,8 @@ describe('context retrieval batching', () => {
   let embedder: LocalSentenceEmbedder;
   let store: MemoryStore;
   const calls = new Map<string, number>();
+  /** The scope levels each searchContext call covered. */
+  const searchedLevels: string[][] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -32,6 +39,8 @@ describe('context retrieval batching', () => {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+          if (property === 'searchContext')
+            searchedLevels.push((args[0] as ContextSearch).scopes.map((scope) => scope.level));
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -90,27 +99,32 @@ describe('context retrieval batching', () => {
     };
 
     calls.clear();
+    searchedLevels.length = 0;
     const cold = await service.retrieve(request);
     expect(cold.items).toHaveLength(20);
     expect(cold.cached).toBe(false);
     const coldCalls = Object.fromEntries(calls);
-    // Live part, org version, org part, the memories in one batch, pairwise similarity for overrides.
+    // The org version, one search of the whole chain returning the memories with their
+    // signals, and pairwise similarity for overrides.
     expect(coldCalls).toEqual({
-      searchContext: 2,
+      searchContext: 1,
       orgContextVersion: 1,
-      getMemories: 1,
       pairwiseSimilarity: 1,
     });
 
+    expect(searchedLevels).toEqual([['ACTOR', 'TEAM', 'ORG']]);
+
     calls.clear();
+    searchedLevels.length = 0;
     const warm = await service.retrieve(request);
     expect(warm.cached).toBe(true);
+    // The same statements; the search now covers only the live (non-ORG) scopes.
     expect(Object.fromEntries(calls)).toEqual({
       searchContext: 1,
       orgContextVersion: 1,
-      getMemories: 1,
       pairwiseSimilarity: 1,
     });
+    expect(searchedLevels).toEqual([['ACTOR', 'TEAM']]);
     expect(warm.items.map((item) => item.memory.id)).toEqual(cold.items.map((item) => item.memory.id));
   });
 });

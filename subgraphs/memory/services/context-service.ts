@@ -2,6 +2,7 @@ import type { Embedder } from '../embedding/embedder';
 import type { ContextCandidates, Memory, MemoryStore, Scope, ScopeLevel } from '../storage/memory-store';
 import { ContextCache } from './context-cache';
 import { contradicts, disagreesOnValue } from './organizer';
+import { collapsePromotedCopies } from './promotion-dedup';
 
 export interface ContextRequest {
   orgId: string;
@@ -87,28 +88,24 @@ export class ContextService {
       asOf,
       limit: CANDIDATES,
     };
-    const own = chain.filter((scope) => scope.level !== 'ORG');
-    const org = chain.filter((scope) => scope.level === 'ORG');
-    // The actor's own, role and team parts are always live; the org part (the same for every
-    // actor of the org) comes from the cache when the org context has not changed since.
-    const live = own.length > 0 ? await this.store.searchContext({ ...search, scopes: own }) : EMPTY;
-    let orgPart = EMPTY;
-    let cached = false;
-    if (org.length > 0) {
-      const cacheable = this.cache.enabled && !request.asOf;
-      const key = cacheable
-        ? `${request.orgId}\u0000${await this.store.orgContextVersion(request.orgId)}\u0000${this.embedder.modelId}\u0000${request.query}`
-        : '';
-      const hit = cacheable ? this.cache.get(key) : undefined;
-      if (hit) {
-        orgPart = hit;
-        cached = true;
-      } else {
-        orgPart = await this.store.searchContext({ ...search, scopes: org });
-        if (cacheable) this.cache.set(key, orgPart);
-      }
-    }
-    const candidates = onlySignals(mergeCandidates(live, orgPart), request.signals);
+    // The org part (the same for every actor of the org) comes from the cache when the org
+    // context has not changed since; the actor's own, role and team parts are always live. On
+    // a miss, one statement searches the whole chain and its ORG part is cached.
+    const hasOrg = chain.some((scope) => scope.level === 'ORG');
+    const cacheable = hasOrg && this.cache.enabled && !request.asOf;
+    const key = cacheable
+      ? `${request.orgId}\u0000${await this.store.orgContextVersion(request.orgId)}\u0000${this.embedder.modelId}\u0000${request.query}`
+      : '';
+    const orgHit = cacheable ? this.cache.get(key) : undefined;
+    const searched = orgHit ? chain.filter((scope) => scope.level !== 'ORG') : chain;
+    const found =
+      searched.length > 0 ? await this.store.searchContext({ ...search, scopes: searched }) : EMPTY;
+    if (cacheable && !orgHit) this.cache.set(key, onlyLevel(found, 'ORG'));
+    const candidates = onlySignals(
+      topOf(orgHit ? mergeCandidates(found, withoutExpired(orgHit, new Date())) : found, CANDIDATES),
+      request.signals,
+    );
+    const cached = orgHit !== undefined;
 
     const fused = new Map<string, { score: number; why: string[] }>();
     const add = (id: string, weight: number, rank: number, why: string) => {
@@ -124,9 +121,7 @@ export class ContextService {
     candidates.entity.forEach((hit) => add(hit.id, WEIGHTS.entity, 1, `entity ${hit.names.join(', ')}`));
 
     const best = (WEIGHTS.lexical + WEIGHTS.vector + WEIGHTS.entity) / (RRF_K + 1);
-    const memories = new Map(
-      (await this.store.getMemories([...fused.keys()])).map((memory) => [memory.id, memory]),
-    );
+    const memories = candidates.memories;
     let ranked = [...fused.entries()]
       .flatMap(([id, entry]) => {
         const memory = memories.get(id);
@@ -137,8 +132,9 @@ export class ContextService {
       })
       .sort(
         (a, b) => b.score - a.score || SPECIFICITY[a.memory.scope.level] - SPECIFICITY[b.memory.scope.level],
-      )
-      .slice(0, limit);
+      );
+    // Issue 6: an actor never gets its own memory and a promoted copy of it as two items.
+    ranked = collapsePromotedCopies(ranked).slice(0, limit);
 
     const overrides = await this.overrides(ranked.map((item) => item.memory));
     ranked = placeAfterOverriders(ranked, overrides);
@@ -175,7 +171,8 @@ export class ContextService {
   /** General memory id → the most specific memory that contradicts it about the same subject. */
   private async overrides(memories: readonly Memory[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
-    if (memories.length < 2) return result;
+    // Only a more specific scope overrides: one level alone needs no similarity.
+    if (new Set(memories.map((memory) => memory.scope.level)).size < 2) return result;
     const similarity = await this.store.pairwiseSimilarity(memories.map((memory) => memory.id));
     const bySpecificity = [...memories].sort(
       (a, b) => SPECIFICITY[a.scope.level] - SPECIFICITY[b.scope.level],
@@ -198,14 +195,59 @@ export class ContextService {
   }
 }
 
-const EMPTY: ContextCandidates = { vector: [], lexical: [], entity: [] };
+const EMPTY: ContextCandidates = { vector: [], lexical: [], entity: [], memories: new Map() };
 
-/** Merges two scopes' candidate lists into one per signal, best first. */
+/** Merges two scopes' candidate lists (ordered by {@link topOf}). */
 function mergeCandidates(a: ContextCandidates, b: ContextCandidates): ContextCandidates {
   return {
-    vector: [...a.vector, ...b.vector].sort((x, y) => y.similarity - x.similarity),
-    lexical: [...a.lexical, ...b.lexical].sort((x, y) => y.rank - x.rank),
-    entity: [...a.entity, ...b.entity].sort((x, y) => y.names.length - x.names.length),
+    vector: [...a.vector, ...b.vector],
+    lexical: [...a.lexical, ...b.lexical],
+    entity: [...a.entity, ...b.entity],
+    memories: new Map([...a.memories, ...b.memories]),
+  };
+}
+
+/** Keeps the candidates matching `keep`, in order. */
+function filterCandidates(
+  candidates: ContextCandidates,
+  keep: (memory: Memory) => boolean,
+): ContextCandidates {
+  const kept = (id: string) => {
+    const memory = candidates.memories.get(id);
+    return memory !== undefined && keep(memory);
+  };
+  return {
+    vector: candidates.vector.filter((hit) => kept(hit.id)),
+    lexical: candidates.lexical.filter((hit) => kept(hit.id)),
+    entity: candidates.entity.filter((hit) => kept(hit.id)),
+    memories: new Map([...candidates.memories].filter(([, memory]) => keep(memory))),
+  };
+}
+
+/** The candidates of one scope level (the part of a chain's search that can be cached). */
+function onlyLevel(candidates: ContextCandidates, level: ScopeLevel): ContextCandidates {
+  return filterCandidates(candidates, (memory) => memory.scope.level === level);
+}
+
+/** Cached candidates may have expired since they were cached. */
+function withoutExpired(candidates: ContextCandidates, now: Date): ContextCandidates {
+  return filterCandidates(candidates, (memory) => !memory.expiresAt || memory.expiresAt > now);
+}
+
+/**
+ * The best `limit` of each signal over all scopes (the store returns the best per scope). Ties
+ * (common in full-text ranks) break by id, so a result is the same whether or not its org
+ * part came from the cache.
+ */
+function topOf(candidates: ContextCandidates, limit: number): ContextCandidates {
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return {
+    vector: [...candidates.vector].sort((a, b) => b.similarity - a.similarity || byId(a, b)).slice(0, limit),
+    lexical: [...candidates.lexical].sort((a, b) => b.rank - a.rank || byId(a, b)).slice(0, limit),
+    entity: [...candidates.entity]
+      .sort((a, b) => b.names.length - a.names.length || byId(a, b))
+      .slice(0, limit),
+    memories: candidates.memories,
   };
 }
 
@@ -218,6 +260,7 @@ function onlySignals(
     vector: signals.includes('vector') ? candidates.vector : [],
     lexical: signals.includes('lexical') ? candidates.lexical : [],
     entity: signals.includes('entity') ? candidates.entity : [],
+    memories: candidates.memories,
   };
 }
 

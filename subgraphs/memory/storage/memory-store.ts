@@ -124,11 +124,16 @@ export interface SimilarMemory {
   similarity: number;
 }
 
-/** Candidates of a context query, per signal, best first. */
+/**
+ * Candidates of a context query, per signal, best first, each signal's list being the best
+ * `limit` of every scope searched (so the lists of a subset of the scopes are exact too), and
+ * the candidate memories themselves.
+ */
 export interface ContextCandidates {
   vector: Array<{ id: string; similarity: number }>;
   lexical: Array<{ id: string; rank: number }>;
   entity: Array<{ id: string; names: string[] }>;
+  memories: Map<string, Memory>;
 }
 
 export interface ContextSearch {
@@ -204,7 +209,10 @@ export interface MemoryStore {
   /** Writes a job and its queue items (in order) together. */
   insertJob(job: Job, payloads: readonly WorkPayload[]): Promise<void>;
 
-  /** Context retrieval candidates from the given scopes by vector, full text and entity mentions. */
+  /**
+   * Context retrieval candidates from the given scopes by vector, full text and entity
+   * mentions, with their memories: one statement, each scope searched through its own index.
+   */
   searchContext(search: ContextSearch): Promise<ContextCandidates>;
   /** The org's context version: bumped by any change to its ORG-scope memories (a trigger). */
   orgContextVersion(orgId: string): Promise<number>;

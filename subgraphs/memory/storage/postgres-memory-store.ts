@@ -444,46 +444,67 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async searchContext(search: ContextSearch): Promise<ContextCandidates> {
-    const levels = search.scopes.map((scope) => scope.level);
-    const ids = search.scopes.map((scope) => scope.id);
-    if (levels.length === 0) return { vector: [], lexical: [], entity: [] };
-    // Shared filter: the org, the scope chain, valid at asOf, not expired ($1..$4).
-    const where = `org_id = $1 AND (scope_level, scope_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-      AND valid_from <= $4 AND (valid_to IS NULL OR valid_to > $4) AND ${NOT_EXPIRED}`;
-    const base = [search.orgId, levels, ids, search.asOf];
-    // Ordered by the raw distance operator: exact scan within the scopes (an index can serve it later).
-    const vector = (await this.db.query(
-      `SELECT id, 1 - (embedding <=> $6::vector) AS similarity FROM memory.memories
-       WHERE ${where} AND embedding_model = $5
-       ORDER BY embedding <=> $6::vector LIMIT $7`,
-      [...base, search.embeddingModel, vectorParam(search.queryVector), search.limit],
-    )) as Array<{ id: string; similarity: number }>;
-    const lexical = search.lexicalQuery
-      ? ((await this.db.query(
-          `SELECT id, ts_rank_cd(search, query) AS rank
-           FROM memory.memories, to_tsquery('english', $5) AS query
-           WHERE ${where} AND search @@ query
-           ORDER BY rank DESC, created_at DESC LIMIT $6`,
-          [...base, search.lexicalQuery, search.limit],
-        )) as Array<{ id: string; rank: number }>)
-      : [];
-    const entity = search.entityNames.length
-      ? ((await this.db.query(
-          `SELECT m.id, array_agg(DISTINCT mm.name) AS names
+    const result: ContextCandidates = { vector: [], lexical: [], entity: [], memories: new Map() };
+    if (search.scopes.length === 0) return result;
+    // One statement. Every signal is searched scope by scope (LATERAL), so each scope's lookup
+    // is driven by the (org, level, scope) index and a scope's top list does not depend on
+    // the other scopes searched with it (the org part can be cached on its own). Vector
+    // candidates are ordered by the raw distance operator, an exact scan within the scope.
+    const valid = `m.org_id = $1 AND m.scope_level = c.level AND m.scope_id = c.id
+      AND m.valid_from <= $4 AND (m.valid_to IS NULL OR m.valid_to > $4)
+      AND (m.expires_at IS NULL OR m.expires_at > now())`;
+    const rows = (await this.db.query(
+      `WITH chain(level, id) AS (SELECT * FROM unnest($2::text[], $3::text[])),
+       hits AS (
+         SELECT 'vector' AS signal, v.id, v.score, NULL::text[] AS names FROM chain c CROSS JOIN LATERAL (
+           SELECT m.id, 1 - (m.embedding <=> $6::vector) AS score FROM memory.memories m
+           WHERE ${valid} AND m.embedding_model = $5
+           ORDER BY m.embedding <=> $6::vector LIMIT $9) v
+         UNION ALL
+         SELECT 'lexical', l.id, l.score, NULL FROM chain c CROSS JOIN LATERAL (
+           SELECT m.id, ts_rank_cd(m.search, q) AS score
+           -- OFFSET 0 fences the scope's rows first: an OR of common words can match a good
+           -- part of all memories, so going through the full-text index then filtering by
+           -- scope reads far more rows than the scope holds.
+           FROM (SELECT m.id, m.search, m.created_at FROM memory.memories m WHERE $7 <> '' AND ${valid} OFFSET 0) m,
+             to_tsquery('english', $7) q
+           WHERE m.search @@ q
+           ORDER BY score DESC, m.created_at DESC LIMIT $9) l
+         UNION ALL
+         SELECT 'entity', e.id, e.score, e.names FROM chain c CROSS JOIN LATERAL (
+           SELECT m.id, count(*)::float8 AS score, array_agg(DISTINCT mm.name) AS names
            FROM memory.memory_mentions mm JOIN memory.memories m ON m.id = mm.memory_id
-           WHERE mm.org_id = $1 AND mm.normalized_name = ANY($5::text[])
-             AND (m.scope_level, m.scope_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-             AND m.valid_from <= $4 AND (m.valid_to IS NULL OR m.valid_to > $4)
-             AND (m.expires_at IS NULL OR m.expires_at > now())
-           GROUP BY m.id ORDER BY count(*) DESC LIMIT $6`,
-          [...base, search.entityNames, search.limit],
-        )) as Array<{ id: string; names: string[] }>)
-      : [];
-    return {
-      vector: vector.map((row) => ({ id: row.id, similarity: Number(row.similarity) })),
-      lexical: lexical.map((row) => ({ id: row.id, rank: Number(row.rank) })),
-      entity,
-    };
+           WHERE mm.org_id = $1 AND mm.normalized_name = ANY($8::text[]) AND ${valid}
+           GROUP BY m.id ORDER BY score DESC LIMIT $9) e)
+       SELECT h.signal, h.score, h.names, ${MEMORY_COLUMNS.split(',')
+         .map((column) => `m.${column.trim()}`)
+         .join(', ')}
+       FROM hits h JOIN memory.memories m ON m.id = h.id`,
+      [
+        search.orgId,
+        search.scopes.map((scope) => scope.level),
+        search.scopes.map((scope) => scope.id),
+        search.asOf,
+        search.embeddingModel,
+        vectorParam(search.queryVector),
+        search.lexicalQuery,
+        search.entityNames,
+        search.limit,
+      ],
+    )) as Array<
+      MemoryRow & { signal: 'vector' | 'lexical' | 'entity'; score: number; names: string[] | null }
+    >;
+    for (const row of rows) {
+      if (!result.memories.has(row.id)) result.memories.set(row.id, toMemory(row));
+      const score = Number(row.score);
+      if (row.signal === 'vector') result.vector.push({ id: row.id, similarity: score });
+      else if (row.signal === 'lexical') result.lexical.push({ id: row.id, rank: score });
+      else result.entity.push({ id: row.id, names: row.names ?? [] });
+    }
+    result.vector.sort((a, b) => b.similarity - a.similarity);
+    result.lexical.sort((a, b) => b.rank - a.rank);
+    result.entity.sort((a, b) => b.names.length - a.names.length);
+    return result;
   }
 
   async orgContextVersion(orgId: string): Promise<number> {
