@@ -14,6 +14,7 @@ import { createExtractor, RuleCategorizer, SentenceChunker } from './extraction'
 import type { Extractor } from './extraction/types';
 import { CreateMemory1763856000000 } from './migrations/1763856000000-create-memory';
 import { OrgContextVersion1764100000000 } from './migrations/1764100000000-org-context-version';
+import { ContextRetrieval1764200000000 } from './migrations/1764200000000-context-retrieval';
 import { Promotion1764300000000 } from './migrations/1764300000000-promotion';
 import { PostgresJobQueue } from './queue/postgres-job-queue';
 import { buildMemorySchema } from './schema';
@@ -34,7 +35,12 @@ export { buildMemorySchema };
 export const MEMORY_DATABASE: SubgraphDatabaseOptions = {
   schema: 'memory',
   entities: [],
-  migrations: [CreateMemory1763856000000, OrgContextVersion1764100000000, Promotion1764300000000],
+  migrations: [
+    CreateMemory1763856000000,
+    OrgContextVersion1764100000000,
+    ContextRetrieval1764200000000,
+    Promotion1764300000000,
+  ],
 };
 
 export interface MemorySubgraph extends Subgraph<MemoryContext> {
