@@ -5,6 +5,7 @@ import type { ContextService } from './services/context-service';
 import type { IngestionService } from './services/ingestion-service';
 import type { JobEvents } from './services/job-events';
 import type { MemoryService } from './services/memory-service';
+import type { PromotionService } from './services/promotion-service';
 import type { Job, Memory, MemoryStore } from './storage/memory-store';
 
 export interface MemoryServices {
@@ -13,6 +14,8 @@ export interface MemoryServices {
   memories: MemoryService;
   store: MemoryStore;
   jobEvents: JobEvents;
+  /** Memory promotion up the hierarchy (issue 6). */
+  promotion: PromotionService;
   /** Tells a local worker that work was queued (it polls at once). */
   workQueued: () => void;
 }

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { Config } from '../../common/config';
+import type { Config, PromotionConfig } from '../../common/config';
 import {
   openSubgraphDatabase,
   type DatabaseTarget,
@@ -21,6 +21,9 @@ import { buildMemorySchema } from './schema';
 import { ContextCache } from './services/context-cache';
 import { ContextService } from './services/context-service';
 import { IngestionService } from './services/ingestion-service';
+import { DeterministicPromotionJudge, LlmPromotionJudge } from './services/promotion-judge';
+import { PromotionScheduler } from './services/promotion-scheduler';
+import { PromotionService } from './services/promotion-service';
 import { JobEvents } from './services/job-events';
 import { MemoryService } from './services/memory-service';
 import { IngestionPipeline } from './services/pipeline';
@@ -28,6 +31,7 @@ import { EntitySubgraphLinker } from './services/entity-linker';
 import { HierarchyScopeDirectory, type ScopeDirectory } from './services/scope-directory';
 import { IngestionWorker } from './services/worker';
 import { PostgresMemoryStore } from './storage/postgres-memory-store';
+import { PostgresPromotionStore } from './storage/postgres-promotion-store';
 
 export { buildMemorySchema };
 
@@ -43,14 +47,26 @@ export const MEMORY_DATABASE: SubgraphDatabaseOptions = {
   ],
 };
 
+/** Promotion defaults when the caller's config has none (as loadConfig gives them). */
+const DEFAULT_PROMOTION: PromotionConfig = {
+  intervalSeconds: 0,
+  minActorSupport: 3,
+  minGroupSupport: 3,
+  clusterSimilarity: 0.7,
+  minScore: 0.3,
+};
+
 export interface MemorySubgraph extends Subgraph<MemoryContext> {
   readonly services: MemoryServices;
   /** The in-process worker, when enabled. */
   readonly worker?: IngestionWorker;
+  /** Scheduled promotion (PROMOTION_INTERVAL_SECONDS; off when 0). */
+  readonly promotionScheduler: PromotionScheduler;
 }
 
 export interface MemoryDependencies {
-  config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker' | 'contextCacheTtlSeconds'>;
+  config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker' | 'contextCacheTtlSeconds'> &
+    Partial<Pick<Config, 'promotion'>>;
   database: DatabaseTarget;
   /** The hierarchy subgraph (actors, roles, teams, promotion prompts). */
   hierarchyUrl: string;
@@ -105,22 +121,46 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
           leaseSeconds: config.memoryWorker.leaseSeconds,
         })
       : undefined;
+    const promotionConfig = config.promotion ?? DEFAULT_PROMOTION;
+    const promotions = new PostgresPromotionStore(dataSource, dataSource);
+    const promotion = new PromotionService(
+      store,
+      promotions,
+      directory,
+      embedder,
+      config.llm
+        ? new LlmPromotionJudge(new OpenAiChatClient(config.llm))
+        : new DeterministicPromotionJudge(embedder),
+      {
+        minActorSupport: promotionConfig.minActorSupport,
+        minGroupSupport: promotionConfig.minGroupSupport,
+        clusterSimilarity: promotionConfig.clusterSimilarity,
+        minScore: promotionConfig.minScore,
+      },
+      { onProgress: (jobIds) => jobEvents.changed(jobIds) },
+    );
+    const promotionScheduler = new PromotionScheduler(promotion, promotions, {
+      intervalSeconds: promotionConfig.intervalSeconds,
+    });
     const services: MemoryServices = {
       ingestion,
       context: new ContextService(store, embedder, new ContextCache(config.contextCacheTtlSeconds * 1000)),
       memories: new MemoryService(store, ingestion, pipeline, stages, linker),
       store,
       jobEvents,
+      promotion,
       workQueued: () => worker?.wake(),
     };
     const schema = await buildMemorySchema();
     worker?.start();
+    promotionScheduler.start();
     const ownEmbedder = deps.embedder ? undefined : embedder;
     return {
       name: 'memory',
       schema,
       services,
       worker,
+      promotionScheduler,
       createContext: (identity: Identity): MemoryContext => ({
         identity,
         services,
@@ -147,6 +187,10 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
         return true;
       },
       close: async () => {
+        // Promotion first: a run in hand stops at its next step (its job ends FAILED, interrupted).
+        const schedulerClosed = promotionScheduler.close();
+        await promotion.close();
+        await schedulerClosed;
         await worker?.stop();
         await ownEmbedder?.close();
         if (dataSource.isInitialized) await dataSource.destroy();

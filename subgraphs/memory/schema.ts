@@ -3,6 +3,7 @@ import { buildFederatedSchema } from '../../common/federation';
 import { ActorContextResolver, ContextQueryResolver } from './graphql/context.resolver';
 import { IngestionResolver } from './graphql/ingestion.resolver';
 import { ActorMemoriesResolver, MemoryResolver, memoryReferenceResolvers } from './graphql/memory.resolver';
+import { PromotionResolver } from './graphql/promotion.resolver';
 import { Actor } from './graphql/types';
 
 /**
@@ -28,6 +29,7 @@ export function buildMemorySchema(): Promise<GraphQLSchema> {
         ActorMemoriesResolver,
         ActorContextResolver,
         ContextQueryResolver,
+        PromotionResolver,
       ],
       // Actor is reachable from no root field here; without this it would be left out of the
       // schema, and with it Actor.memories.

@@ -83,6 +83,12 @@ const ACTOR_CONTEXT = `query($orgId: ID, $actorId: ID!, $query: String!) {
 }`;
 const JOB_QUERY = `query($id: ID!) { job(jobId: $id) { ${JOB_FIELDS} } }`;
 const MEMORY_QUERY = `query($id: ID!) { memory(id: $id) { ${MEMORY_FIELDS} history { id } } }`;
+const PROMOTE = `mutation($orgId: ID, $dryRun: Boolean!) { promoteMemories(orgId: $orgId, dryRun: $dryRun) { jobId orgId } }`;
+const PROMOTION_JOB = `query($jobId: ID!, $orgId: ID) { promotionJob(jobId: $jobId, orgId: $orgId) { jobId orgId proposals { sourceMemoryIds } } }`;
+const PROMOTION_SETTINGS = `query($orgId: ID) { promotionSettings(orgId: $orgId) { orgId minActorSupport minScore updatedAt } }`;
+const UPDATE_PROMOTION_SETTINGS = `mutation($orgId: ID, $input: PromotionSettingsInput!) {
+  updatePromotionSettings(orgId: $orgId, input: $input) { orgId minActorSupport }
+}`;
 const ACTOR_MEMORIES = `query($orgId: ID, $actorId: ID!) {
   actor(orgId: $orgId, actorId: $actorId) { actorId orgId memories(first: 500) { nodes { id orgId content scope { level id } } } }
 }`;
@@ -92,7 +98,12 @@ describe('memory subgraph tenant isolation', () => {
   let a: Tenant;
   let b: Tenant;
   /** What org B has: its jobs and memories, and the objects the probes aim at. */
-  const bData = { jobIds: [] as string[], memoryIds: [] as string[], sharedActorMemoryIds: [] as string[] };
+  const bData = {
+    jobIds: [] as string[],
+    memoryIds: [] as string[],
+    sharedActorMemoryIds: [] as string[],
+    promotionJobId: '',
+  };
   let bBefore: unknown;
 
   /** Everything of B, read with B's admin key (memories with history, jobs, actors' memories). */
@@ -106,7 +117,11 @@ describe('memory subgraph tenant isolation', () => {
     for (const actorId of [b.actorId, 'shared-actor']) {
       actors.push(expectData(await stack.gql(ACTOR_MEMORIES, { actorId }, b.adminKey)).actor);
     }
-    return { ...data, histories, actors };
+    const promotion = expectData(await stack.gql(PROMOTION_SETTINGS, {}, b.adminKey)).promotionSettings;
+    const promotionJob = expectData(
+      await stack.gql(PROMOTION_JOB, { jobId: bData.promotionJobId }, b.adminKey),
+    ).promotionJob;
+    return { ...data, histories, actors, promotion, promotionJob };
   }
 
   beforeAll(async () => {
@@ -138,6 +153,18 @@ describe('memory subgraph tenant isolation', () => {
     await expectJobDone(stack, b.memberKey, later.jobId);
     await createMemory(stack, b.memberKey, { content: 'B role memory.', roleId: b.roleId, infer: false });
     await createMemory(stack, b.adminKey, { content: 'B document memory.', documentId: 'b-direct-doc' });
+    // B: its own promotion thresholds and a promotion run (a dry run: its jobs and proposals).
+    expectData(
+      await stack.gql(
+        UPDATE_PROMOTION_SETTINGS,
+        { input: { minActorSupport: 5, minScore: 0.4 } },
+        b.adminKey,
+      ),
+    );
+    bData.promotionJobId = expectData(
+      await stack.gql(PROMOTE, { dryRun: true }, b.adminKey),
+    ).promoteMemories.jobId;
+    await expectJobDone(stack, b.adminKey, bData.promotionJobId);
 
     bData.jobIds = (await listJobs(stack, b.adminKey)).map((job) => job.jobId);
     const memories = await listMemories(stack, b.adminKey, { includeClosed: true });
@@ -390,6 +417,68 @@ describe('memory subgraph tenant isolation', () => {
         expect(entities.data ?? null).toBeNull();
         expect(entities.errors?.length).toBeGreaterThan(0);
       }
+    },
+
+    'Mutation.promoteMemories': async () => {
+      for (const key of keysOfA()) {
+        for (const dryRun of [true, false])
+          expectError(await stack.gql(PROMOTE, { orgId: b.orgId, dryRun }, key), 'FORBIDDEN');
+      }
+      // A's own run (applied) promotes within A only: B's memories and jobs stay as they were.
+      const own = expectData(await stack.gql(PROMOTE, { dryRun: false }, a.adminKey)).promoteMemories;
+      expect(own.orgId).toBe(a.orgId);
+      await expectJobDone(stack, a.adminKey, own.jobId);
+      const run = expectData(await stack.gql(PROMOTION_JOB, { jobId: own.jobId }, a.adminKey)).promotionJob;
+      for (const proposal of run.proposals)
+        for (const id of proposal.sourceMemoryIds) expect(bData.memoryIds).not.toContain(id);
+    },
+
+    'Query.promotionJob': async () => {
+      for (const key of keysOfA()) {
+        expectError(await stack.gql(PROMOTION_JOB, { jobId: bData.promotionJobId }, key), 'NOT_FOUND');
+        expectError(
+          await stack.gql(PROMOTION_JOB, { jobId: bData.promotionJobId, orgId: b.orgId }, key),
+          'FORBIDDEN',
+        );
+        expectError(
+          await stack.gql(PROMOTION_JOB, { jobId: bData.promotionJobId, orgId: a.orgId }, key),
+          key === a.adminKey ? 'NOT_FOUND' : 'FORBIDDEN',
+        );
+      }
+      // B's own admin key reads it (the id is real).
+      expect(
+        expectData(await stack.gql(PROMOTION_JOB, { jobId: bData.promotionJobId }, b.adminKey)).promotionJob
+          .orgId,
+      ).toBe(b.orgId);
+    },
+
+    'Query.promotionSettings': async () => {
+      for (const key of keysOfA())
+        expectError(await stack.gql(PROMOTION_SETTINGS, { orgId: b.orgId }, key), 'FORBIDDEN');
+      // A's own settings are A's defaults, not B's values.
+      expect(expectData(await stack.gql(PROMOTION_SETTINGS, {}, a.adminKey)).promotionSettings).toMatchObject(
+        {
+          orgId: a.orgId,
+          minActorSupport: 3,
+          updatedAt: null,
+        },
+      );
+    },
+
+    'Mutation.updatePromotionSettings': async () => {
+      for (const key of keysOfA()) {
+        expectError(
+          await stack.gql(UPDATE_PROMOTION_SETTINGS, { orgId: b.orgId, input: { minActorSupport: 9 } }, key),
+          'FORBIDDEN',
+        );
+      }
+      const own = expectData(
+        await stack.gql(UPDATE_PROMOTION_SETTINGS, { input: { minActorSupport: 9 } }, a.adminKey),
+      ).updatePromotionSettings;
+      expect(own).toEqual({ orgId: a.orgId, minActorSupport: 9 });
+      expectData(
+        await stack.gql(UPDATE_PROMOTION_SETTINGS, { input: { minActorSupport: null } }, a.adminKey),
+      );
     },
 
     'Mutation.forgetActor': async () => {

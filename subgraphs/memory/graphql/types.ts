@@ -83,7 +83,7 @@ export class Memory {
 export class IngestionJob {
   @Field(() => ID) jobId!: string;
   @Field(() => ID) orgId!: string;
-  @Field({ description: 'INGEST_EVENTS or INGEST_DOCUMENTS.' }) kind!: string;
+  @Field({ description: 'INGEST_EVENTS, INGEST_DOCUMENTS or PROMOTE_MEMORIES.' }) kind!: string;
   @Field(() => IngestionPriority) priority!: IngestionPriority;
   @Field(() => JobStatus) status!: JobStatus;
   @Field(() => String, {
