@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '../../common/config';
+import { openSubgraphDatabase } from '../../common/db/data-source';
+import { MEMORY_DATABASE } from '../../subgraphs/memory';
+import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
+import { contentHash } from '../../subgraphs/memory/services/content';
+import { DeterministicPromotionJudge } from '../../subgraphs/memory/services/promotion-judge';
+import { PromotionScheduler } from '../../subgraphs/memory/services/promotion-scheduler';
+import { PromotionService } from '../../subgraphs/memory/services/promotion-service';
+import type { OrgDirectory, ScopeDirectory } from '../../subgraphs/memory/services/scope-directory';
+import type { MemoryStore } from '../../subgraphs/memory/storage/memory-store';
+import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
+import { PostgresPromotionStore } from '../../subgraphs/memory/storage/postgres-promotion-store';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+/** Issue 6: promotion on a schedule, per org, stopped cleanly; and its configuration. */
+describe('scheduled promotion', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let embedder: LocalSentenceEmbedder;
+  let store: MemoryStore;
+  let promotions: PostgresPromotionStore;
+  const orgs = new Map<string, OrgDirectory>();
+  const directory: ScopeDirectory = {
+    lookup: async (orgId, actorIds) => {
+      const org = orgs.get(orgId);
+      if (!org) return null;
+      return { ...org, actors: new Map([...org.actors].filter(([id]) => actorIds.includes(id))) };
+    },
+  };
+  const settings = { minActorSupport: 3, minGroupSupport: 3, clusterSimilarity: 0.7, minScore: 0.3 };
+  const service = () =>
+    new PromotionService(
+      store,
+      promotions,
+      directory,
+      embedder,
+      new DeterministicPromotionJudge(embedder),
+      settings,
+      {
+        log: () => {},
+      },
+    );
+
+  /** An org whose three engineers share one preference. */
+  async function seedOrg(orgId: string): Promise<void> {
+    const actors = ['a', 'b', 'c'];
+    orgs.set(orgId, {
+      orgId,
+      name: orgId,
+      focus: 'B2B SaaS company building developer tools',
+      promotionPrompt: 'Keep what matters to a company building developer tools.',
+      roles: new Map([
+        ['backend', { name: 'Backend', focus: 'APIs, testing, Postgres', promotionPrompt: 'Testing.' }],
+      ]),
+      teams: new Map(),
+      actors: new Map(actors.map((id) => [id, { roleId: 'backend', teamId: null }])),
+    });
+    const texts = [
+      'I prefer to write integration tests against a real Postgres database.',
+      'I always test against a real Postgres instance rather than mocks.',
+      'I like integration tests that hit a real Postgres DB.',
+    ];
+    const vectors = await embedder.embed(texts);
+    for (const [i, actorId] of actors.entries()) {
+      await store.insertMemory({
+        orgId,
+        scope: { level: 'ACTOR', id: actorId },
+        actorId,
+        content: texts[i]!,
+        contentHash: contentHash(texts[i]!),
+        category: 'PREFERENCE',
+        embedding: vectors[i]!,
+        embeddingModel: embedder.modelId,
+        provenance: {
+          eventIds: [randomUUID()],
+          documentId: null,
+          documentVersion: null,
+          chunkIndex: null,
+          sourceMemoryIds: [],
+        },
+        validFrom: new Date(),
+        expiresAt: null,
+        metadata: {},
+        mentions: [],
+      });
+    }
+  }
+
+  const roleMemories = (orgId: string) => store.listMemories({ orgId, level: 'ROLE' }, { first: 100 });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
+    embedder = await LocalSentenceEmbedder.create();
+    store = new PostgresMemoryStore(dataSource, dataSource);
+    promotions = new PostgresPromotionStore(dataSource, dataSource);
+    await seedOrg('sched-1');
+    await seedOrg('sched-2');
+  });
+
+  afterAll(async () => {
+    await embedder?.close();
+    await dataSource?.destroy();
+    await database?.close();
+  });
+
+  it('is off at 0 seconds (the default) and configured through PROMOTION_* variables', () => {
+    const defaults = loadConfig({ NODE_ENV: 'test' }).promotion;
+    expect(defaults).toEqual({
+      intervalSeconds: 0,
+      minActorSupport: 3,
+      minGroupSupport: 3,
+      clusterSimilarity: 0.7,
+      minScore: 0.3,
+    });
+    expect(new PromotionScheduler(service(), promotions, { intervalSeconds: 0 }).enabled).toBe(false);
+    expect(
+      loadConfig({
+        PROMOTION_INTERVAL_SECONDS: '3600',
+        PROMOTION_MIN_ACTOR_SUPPORT: '5',
+        PROMOTION_MIN_SCORE: '0.4',
+      }).promotion,
+    ).toMatchObject({ intervalSeconds: 3600, minActorSupport: 5, minScore: 0.4 });
+    expect(() => loadConfig({ PROMOTION_MIN_ACTOR_SUPPORT: '1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PROMOTION_CLUSTER_SIMILARITY: '1.2' })).toThrow(/PROMOTION_CLUSTER_SIMILARITY/);
+  });
+
+  it('runs every org on its interval as ordinary jobs, and stops cleanly', async () => {
+    const promotionService = service();
+    const scheduler = new PromotionScheduler(promotionService, promotions, { intervalSeconds: 1 });
+    scheduler.start();
+    const deadline = Date.now() + 20_000;
+    while ((await roleMemories('sched-1')).length === 0 || (await roleMemories('sched-2')).length === 0) {
+      if (Date.now() > deadline) throw new Error('the scheduler never promoted');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await scheduler.close();
+    await promotionService.close();
+    for (const orgId of ['sched-1', 'sched-2']) {
+      const [memory] = await roleMemories(orgId);
+      expect(memory!.provenance.sourceMemoryIds).toHaveLength(3);
+      const jobs = await store.listJobs(orgId, undefined, { first: 10 });
+      expect(jobs.some((job) => job.kind === 'PROMOTE_MEMORIES' && job.status === 'DONE')).toBe(true);
+    }
+    // Closed: no further rounds.
+    const count = (await store.listJobs('sched-1', undefined, { first: 100 })).length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await store.listJobs('sched-1', undefined, { first: 100 })).length).toBe(count);
+  });
+
+  it('a round marks promotion jobs whose process died as FAILED', async () => {
+    const jobId = `job_${randomUUID()}`;
+    await store.insertJob(
+      {
+        jobId,
+        orgId: 'sched-1',
+        kind: 'PROMOTE_MEMORIES',
+        priority: 'BOOTSTRAP',
+        status: 'RUNNING',
+        stage: 'judge',
+        processed: 0,
+        failed: 0,
+        total: 2,
+        errors: [],
+        message: null,
+        createdAt: new Date(Date.now() - 3_600_000),
+        startedAt: new Date(Date.now() - 3_600_000),
+        finishedAt: null,
+        updatedAt: new Date(Date.now() - 3_600_000),
+      },
+      [],
+    );
+    await dataSource.query(
+      `UPDATE memory.jobs SET updated_at = now() - interval '1 hour' WHERE job_id = $1`,
+      [jobId],
+    );
+    const promotionService = service();
+    const result = await new PromotionScheduler(promotionService, promotions, {
+      intervalSeconds: 60,
+    }).runOnce();
+    expect(result).toEqual({ orgs: 2, failed: 0 });
+    const [job] = await store.getJobs([jobId]);
+    expect(job).toMatchObject({ status: 'FAILED', message: 'interrupted: the process running it stopped' });
+    await promotionService.close();
+  });
+
+  it('closing the service interrupts a run in hand: its job ends FAILED, nothing half-written', async () => {
+    const promotionService = service();
+    const { job } = await promotionService.start('sched-2', false);
+    await promotionService.close();
+    const [ended] = await store.getJobs([job.jobId]);
+    // Either it had finished already, or it stopped at a step boundary.
+    expect(['DONE', 'FAILED']).toContain(ended!.status);
+    if (ended!.status === 'FAILED') expect(ended!.message).toBe('interrupted: the service is shutting down');
+    expect(await roleMemories('sched-2')).toHaveLength(1);
+    await expect(promotionService.start('sched-2', true)).rejects.toThrow(/closing/);
+  });
+});
