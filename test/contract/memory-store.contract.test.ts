@@ -506,16 +506,19 @@ describe.each(DATABASE_TARGETS)('MemoryStore contract on $name', (target) => {
         expect((await search(orgId, [], {})).vector).toEqual([]);
       });
 
-      it('keeps a 512-d embedding inline in its row (scans read no TOAST)', async () => {
+      it('keeps a row with a 512-d embedding whole in the heap (scans read no TOAST)', async () => {
         const orgId = unique('org');
         const wide = Float32Array.from({ length: 512 }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
-        const id = await insert({ ...vec('wide vector', wide), orgId });
+        // About 1 KB of text: with the vector, well past the default 2 KB TOAST threshold.
+        const content = Array.from({ length: 60 }, (_, i) => `policy clause ${i * 7919}`).join(', ');
+        const id = await insert({ ...vec(content, wide), orgId });
         const rows = (await dataSource.query(
-          `SELECT pg_column_toast_chunk_id(embedding) AS chunk, vector_dims(embedding) AS dims
+          `SELECT pg_column_toast_chunk_id(embedding) AS embedding, pg_column_toast_chunk_id(content) AS content,
+             pg_column_toast_chunk_id(search) AS search, vector_dims(embedding) AS dims
            FROM memory.memories WHERE id = $1`,
           [id],
-        )) as Array<{ chunk: string | null; dims: number }>;
-        expect(rows).toEqual([{ chunk: null, dims: 512 }]);
+        )) as Array<Record<string, unknown>>;
+        expect(rows).toEqual([{ embedding: null, content: null, search: null, dims: 512 }]);
       });
 
       it('full text is an OR of the words, and entity hits come from mentions named in the query', async () => {
