@@ -740,6 +740,72 @@ describe.each(DATABASE_TARGETS)('MemoryStore contract on $name', (target) => {
         entityLinks: 0,
       });
     });
+
+    it('takes the actor out of promoted memories and deletes the ones left without sources', async () => {
+      const orgId = unique('org');
+      await store.insertEvents([event(orgId, 'e1'), event(orgId, 'e2', { actorId: 'u2' })], 'job');
+      const derived = (
+        content: string,
+        scope: Scope,
+        sourceMemoryIds: string[],
+        eventIds: string[],
+        supporters: string[],
+        metadata: Record<string, unknown> = {},
+      ) =>
+        memory(orgId, content, {
+          scope,
+          provenance: {
+            eventIds,
+            documentId: null,
+            documentVersion: null,
+            chunkIndex: null,
+            sourceMemoryIds,
+          },
+          metadata: { ...metadata, promotion: { support: supporters.length, supporters, judge: 'test' } },
+        });
+      const provenance = (eventIds: string[]) => ({
+        eventIds,
+        documentId: null,
+        documentVersion: null,
+        chunkIndex: null,
+        sourceMemoryIds: [],
+      });
+      const mine = await insert(memory(orgId, 'u1 tests on Postgres', { provenance: provenance(['e1']) }));
+      const theirs = await insert(
+        memory(orgId, 'u2 tests on Postgres', {
+          scope: { level: 'ACTOR', id: 'u2' },
+          provenance: provenance(['e2']),
+        }),
+      );
+      const backend: Scope = { level: 'ROLE', id: 'backend' };
+      const role = await insert(
+        derived('Backend tests on Postgres', backend, [mine, theirs], ['e1', 'e2'], ['u1', 'u2']),
+      );
+      const onlyMine = await insert(derived('Backend drinks tea', backend, [mine], ['e1'], ['u1']));
+      // A memory that stood at its scope before promotion gave it provenance: it stays.
+      const standing = await insert(
+        derived('Team fact', { level: 'TEAM', id: 't1' }, [mine], ['e1'], ['u1'], { source: 'createMemory' }),
+      );
+      const org = await insert(
+        derived('Org tests on Postgres', { level: 'ORG', id: orgId }, [role], ['e1', 'e2'], ['ROLE:backend']),
+      );
+
+      expect(await store.forgetActor(orgId, 'u1')).toMatchObject({ events: 1, memories: 1 });
+      expect(await get(role)).toMatchObject({
+        provenance: { sourceMemoryIds: [theirs], eventIds: ['e2'] },
+        metadata: { promotion: { support: 1, supporters: ['u2'], judge: 'test' } },
+      });
+      expect(await store.getMemories([onlyMine])).toEqual([]);
+      expect(await get(standing)).toMatchObject({
+        provenance: { sourceMemoryIds: [], eventIds: [] },
+        metadata: { source: 'createMemory' },
+      });
+      expect((await get(standing)).metadata).not.toHaveProperty('promotion');
+      expect(await get(org)).toMatchObject({
+        provenance: { sourceMemoryIds: [role], eventIds: ['e2'] },
+        metadata: { promotion: { support: 1, supporters: ['ROLE:backend'] } },
+      });
+    });
   });
 
   describe('documents', () => {

@@ -332,39 +332,169 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async deleteMemory(orgId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    // TypeORM answers a DELETE with [rows, affected count], not with the rows.
-    const [, deleted] = (await this.db.query(`DELETE FROM memory.memories WHERE org_id = $1 AND id = $2`, [
-      orgId,
-      id,
-    ])) as [unknown[], number];
-    return deleted > 0;
+    // One transaction: the memory, and its id in the provenance of memories promoted from it.
+    if (this.dataSource)
+      return this.dataSource.transaction((manager) =>
+        new PostgresMemoryStore(manager).deleteMemory(orgId, id),
+      );
+    // TypeORM answers a DELETE … RETURNING with [rows, affected count].
+    const [rows] = (await this.db.query(
+      `DELETE FROM memory.memories WHERE org_id = $1 AND id = $2 RETURNING source_event_ids`,
+      [orgId, id],
+    )) as [Array<{ source_event_ids: string[] }>, number];
+    if (rows.length === 0) return false;
+    await this.detachFromPromoted(orgId, { memoryIds: [id], eventIds: rows[0]!.source_event_ids ?? [] });
+    return true;
   }
 
   async forgetActor(orgId: string, actorId: string): Promise<ForgetCounts> {
+    // One transaction: the actor's rows, and every trace of them in promoted memories.
+    if (this.dataSource)
+      return this.dataSource.transaction((manager) =>
+        new PostgresMemoryStore(manager).forgetActor(orgId, actorId),
+      );
     const [counts] = (await this.db.query(
       `WITH doomed AS (
-         SELECT id, embedding IS NOT NULL AS has_vector FROM memory.memories
+         SELECT id, embedding IS NOT NULL AS has_vector, source_event_ids FROM memory.memories
          WHERE org_id = $1 AND (actor_id = $2 OR (scope_level = 'ACTOR' AND scope_id = $2))
        ), links AS (
          DELETE FROM memory.memory_mentions WHERE memory_id IN (SELECT id FROM doomed) RETURNING 1
        ), gone AS (
          DELETE FROM memory.memories WHERE id IN (SELECT id FROM doomed) RETURNING 1
        ), events AS (
-         DELETE FROM memory.events WHERE org_id = $1 AND actor_id = $2 RETURNING 1
+         DELETE FROM memory.events WHERE org_id = $1 AND actor_id = $2 RETURNING event_id
        )
        SELECT (SELECT count(*) FROM gone)::int AS memories,
               (SELECT count(*) FROM doomed WHERE has_vector)::int AS vectors,
               (SELECT count(*) FROM links)::int AS entity_links,
-              (SELECT count(*) FROM events)::int AS events`,
+              (SELECT count(*) FROM events)::int AS events,
+              ARRAY(SELECT id FROM doomed) AS memory_ids,
+              ARRAY(SELECT DISTINCT e FROM doomed, unnest(doomed.source_event_ids) AS e) AS memory_event_ids,
+              ARRAY(SELECT event_id FROM events) AS event_ids`,
       [orgId, actorId],
-    )) as Array<{ memories: number; vectors: number; entity_links: number; events: number }>;
-    // Promoted memories keep provenance ids only as opaque references; nothing else points at the actor.
+    )) as Array<{
+      memories: number;
+      vectors: number;
+      entity_links: number;
+      events: number;
+      memory_ids: string[];
+      memory_event_ids: string[];
+      event_ids: string[];
+    }>;
+    // Promoted (role, team, org) memories name the actor in their provenance and support.
+    await this.detachFromPromoted(orgId, {
+      memoryIds: counts!.memory_ids,
+      eventIds: counts!.memory_event_ids,
+      forgottenEventIds: counts!.event_ids,
+      actorId,
+    });
+    // Promotion runs keep their proposals (readable as promotionJob): the actor leaves them too.
+    const without = (field: string, param: string) =>
+      `(SELECT coalesce(jsonb_agg(x ORDER BY n), '[]') FROM jsonb_array_elements_text(p.proposal->'${field}')
+          WITH ORDINALITY AS t(x, n) WHERE x NOT IN (SELECT unnest(${param})))`;
+    const mentions = (proposal: string) =>
+      `(${proposal}->'supporters' ? $2 OR ${proposal}->'sourceMemoryIds' ?| $3::text[] OR ${proposal}->'eventIds' ?| $4::text[])`;
+    await this.db.query(
+      `UPDATE memory.promotion_runs r SET proposals = (
+         SELECT jsonb_agg(CASE WHEN ${mentions('p.proposal')} THEN p.proposal || jsonb_build_object(
+             'supporters', ${without('supporters', 'ARRAY[$2::text]')},
+             'support', jsonb_array_length(${without('supporters', 'ARRAY[$2::text]')}),
+             'sourceMemoryIds', ${without('sourceMemoryIds', '$3::text[]')},
+             'eventIds', ${without('eventIds', '$4::text[]')})
+           ELSE p.proposal END ORDER BY p.i)
+         FROM jsonb_array_elements(r.proposals) WITH ORDINALITY AS p(proposal, i))
+       WHERE r.org_id = $1 AND jsonb_typeof(r.proposals) = 'array'
+         AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.proposals) AS q(proposal) WHERE ${mentions('q.proposal')})`,
+      [orgId, actorId, counts!.memory_ids, [...new Set([...counts!.memory_event_ids, ...counts!.event_ids])]],
+    );
     return {
       events: counts!.events,
       memories: counts!.memories,
       vectors: counts!.vectors,
       entityLinks: counts!.entity_links,
     };
+  }
+
+  /**
+   * Takes deleted memories (and a forgotten actor) out of the memories promoted from them, in
+   * the current transaction. Their ids leave `source_memory_ids`; their event ids leave
+   * `source_event_ids` unless a remaining source still holds them (`forgottenEventIds`, the
+   * deleted events of a forgotten actor, leave in any case); `metadata.promotion.supporters`
+   * keeps the supporters a remaining source stands for (an actor id, or `ROLE:<id>` /
+   * `TEAM:<id>`), never `actorId`, and `support` and `sourceLevels` follow. A promoted memory
+   * left without sources is deleted (an ORG one bumps the org context version through the
+   * trigger) and detached in turn from what was promoted from it (role memory, then org
+   * memory); a memory that stood before it gained provenance only loses its promotion metadata.
+   */
+  private async detachFromPromoted(
+    orgId: string,
+    removed: { memoryIds: string[]; eventIds: string[]; forgottenEventIds?: string[]; actorId?: string },
+  ): Promise<void> {
+    const memoryIds = [...removed.memoryIds];
+    const eventIds = [...removed.eventIds];
+    // Each round settles one level up (a role memory's change reaches the org memory next round).
+    for (let round = 0; round < 16; round += 1) {
+      const [changed] = (await this.db.query(
+        `WITH removed_memories AS (SELECT DISTINCT unnest($2::uuid[]) AS memory_id),
+         removed_events AS (SELECT DISTINCT unnest($3::text[]) AS event_id),
+         forgotten_events AS (SELECT DISTINCT unnest($4::text[]) AS event_id),
+         affected AS (
+           SELECT m.id, m.source_event_ids, m.metadata,
+             ARRAY(SELECT s FROM unnest(m.source_memory_ids) WITH ORDINALITY AS t(s, n)
+                   WHERE s NOT IN (SELECT memory_id FROM removed_memories)
+                     AND EXISTS (SELECT 1 FROM memory.memories x WHERE x.id = s)
+                   ORDER BY n) AS kept
+           FROM memory.memories m
+           WHERE m.org_id = $1 AND cardinality(m.source_memory_ids) > 0
+             AND (m.source_memory_ids && $2::uuid[] OR m.source_event_ids && $3::text[]
+               OR m.source_event_ids && $4::text[] OR m.metadata->'promotion'->'supporters' ? $5::text)
+         ), next AS (
+           SELECT a.*,
+             ARRAY(SELECT e FROM unnest(a.source_event_ids) WITH ORDINALITY AS t(e, n)
+                   WHERE e NOT IN (SELECT event_id FROM forgotten_events)
+                     AND (e NOT IN (SELECT event_id FROM removed_events) OR EXISTS (
+                       SELECT 1 FROM memory.memories x WHERE x.id = ANY(a.kept) AND e = ANY(x.source_event_ids)))
+                   ORDER BY n) AS events,
+             ARRAY(SELECT CASE WHEN x.scope_level = 'ACTOR' THEN x.scope_id ELSE x.scope_level || ':' || x.scope_id END
+                   FROM memory.memories x WHERE x.id = ANY(a.kept)) AS backers,
+             ARRAY(SELECT DISTINCT x.scope_level FROM memory.memories x WHERE x.id = ANY(a.kept) ORDER BY 1) AS levels
+           FROM affected a
+         ), settled AS (
+           SELECT n.id, n.kept, n.events, CASE
+             WHEN cardinality(n.kept) = 0 THEN n.metadata - 'promotion'
+             WHEN jsonb_typeof(n.metadata->'promotion'->'supporters') IS DISTINCT FROM 'array' THEN n.metadata
+             ELSE jsonb_set(n.metadata, '{promotion}', n.metadata->'promotion'
+               || jsonb_build_object('supporters', s.supporters, 'support', jsonb_array_length(s.supporters))
+               || CASE WHEN n.metadata->'promotion' ? 'sourceLevels'
+                    THEN jsonb_build_object('sourceLevels', to_jsonb(n.levels)) ELSE '{}' END)
+           END AS metadata
+           FROM next n, LATERAL (
+             SELECT coalesce(jsonb_agg(x ORDER BY i), '[]') AS supporters
+             FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(n.metadata->'promotion'->'supporters') = 'array'
+                    THEN n.metadata->'promotion'->'supporters' ELSE '[]' END) WITH ORDINALITY AS t(x, i)
+             WHERE x = ANY(n.backers) AND x IS DISTINCT FROM $5::text) s
+         )
+         UPDATE memory.memories m SET source_memory_ids = s.kept, source_event_ids = s.events, metadata = s.metadata
+         FROM settled s
+         WHERE m.id = s.id
+           AND (m.source_memory_ids, m.source_event_ids, m.metadata) IS DISTINCT FROM (s.kept, s.events, s.metadata)
+         RETURNING m.id, cardinality(s.kept) = 0 AS orphan, m.metadata = '{}'::jsonb AS bare`,
+        [orgId, memoryIds, eventIds, removed.forgottenEventIds ?? [], removed.actorId ?? null],
+      )) as [Array<{ id: string; orphan: boolean; bare: boolean }>, number];
+      if (changed.length === 0) return;
+      // Left without sources and nothing but promotion: the promoted memory goes.
+      const orphans = changed.filter((row) => row.orphan && row.bare).map((row) => row.id);
+      if (orphans.length === 0) continue;
+      const [gone] = (await this.db.query(
+        `DELETE FROM memory.memories WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id, source_event_ids`,
+        [orgId, orphans],
+      )) as [Array<{ id: string; source_event_ids: string[] }>, number];
+      for (const row of gone) {
+        memoryIds.push(row.id);
+        eventIds.push(...(row.source_event_ids ?? []));
+      }
+    }
+    throw new Error('promoted memories did not settle after their sources were deleted');
   }
 
   async deleteOrg(orgId: string): Promise<void> {
