@@ -19,6 +19,7 @@ import { loadConfig } from '../common/config';
 import { startEmbeddedPostgres } from '../common/db/embedded-postgres';
 import { startStack } from '../scripts/stack';
 import { LocalSentenceEmbedder } from '../subgraphs/memory/embedding/local-sentence-embedder';
+import { noisyVectors, percentile, sentencePool, SUBJECTS, TOPICS } from './synthetic';
 
 const COMMAND = 'npm run bench:context';
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -29,52 +30,6 @@ const SHARED_BUFFERS = process.env.PGLITE_SHARED_BUFFERS ?? '1GB';
 const ACTORS = 1_000;
 const ROLES = 50;
 const TEAMS = 20;
-
-const TOPICS = [
-  'refund',
-  'invoice',
-  'shipping',
-  'password reset',
-  'API limits',
-  'onboarding',
-  'pricing',
-  'SLA',
-  'data export',
-  'SSO',
-];
-const SUBJECTS = [
-  'Customers',
-  'Enterprise accounts',
-  'The support team',
-  'Admins',
-  'Trial users',
-  'Partners',
-  'Our EU customers',
-  'The billing service',
-];
-const FACTS = [
-  'must be handled within',
-  'are reviewed every',
-  'can be extended by',
-  'expire after',
-  'are escalated after',
-  'are limited to',
-];
-const UNITS = ['days', 'hours', 'weeks', 'requests per minute', 'seats', 'GB'];
-
-function sentencePool(count: number): string[] {
-  let state = 42;
-  const pick = <T>(list: T[]) => list[(state = (state * 48271) % 2147483647) % list.length]!;
-  return Array.from(
-    { length: count },
-    (_, i) => `${pick(SUBJECTS)} ${pick(FACTS)} ${(i % 90) + 1} ${pick(UNITS)} for ${pick(TOPICS)} (${i}).`,
-  );
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function gql(url: string, key: string, query: string, variables?: Record<string, unknown>) {
   const response = await fetch(url, {
@@ -98,17 +53,7 @@ async function main(): Promise<void> {
   const encoder = await LocalSentenceEmbedder.create({ cacheSize: 0 });
   const pool = sentencePool(2_000);
   const vectors = await encoder.embed(pool);
-  // Every memory gets its own vector: its sentence's, nudged by small seeded noise and
-  // renormalised, so there are no exact duplicates (which no real corpus has and which
-  // would flatter or break an approximate index) while neighbourhoods stay realistic.
-  let noiseState = 7;
-  const noise = () => ((noiseState = (noiseState * 48271) % 2147483647) / 2147483647 - 0.5) * 0.02;
-  const vectorFor = (i: number) => {
-    const base = vectors[i % pool.length]!;
-    const v = Array.from(base, (x) => x + noise());
-    const norm = Math.hypot(...v);
-    return `[${v.map((x) => (x / norm).toFixed(6)).join(',')}]`;
-  };
+  const vectorFor = noisyVectors(vectors);
   const queries = Array.from(
     { length: RUNS },
     (_, i) =>

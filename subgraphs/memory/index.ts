@@ -66,7 +66,7 @@ export interface MemorySubgraph extends Subgraph<MemoryContext> {
 
 export interface MemoryDependencies {
   config: Pick<Config, 'llm' | 'embeddings' | 'memoryWorker' | 'contextCacheTtlSeconds'> &
-    Partial<Pick<Config, 'promotion'>>;
+    Partial<Pick<Config, 'promotion' | 'contextHnswMinRows'>>;
   database: DatabaseTarget;
   /** The hierarchy subgraph (actors, roles, teams, promotion prompts). */
   hierarchyUrl: string;
@@ -98,7 +98,13 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
       ));
     const extractor =
       deps.extractor ?? createExtractor(config.llm ? new OpenAiChatClient(config.llm) : undefined);
-    const store = new PostgresMemoryStore(dataSource, dataSource);
+    const store = new PostgresMemoryStore(
+      dataSource,
+      dataSource,
+      config.contextHnswMinRows ? { hnswMinRows: config.contextHnswMinRows } : {},
+    );
+    // The index that serves large ORG scopes for this model (instant on an empty table).
+    await store.ensureVectorIndex(embedder.modelId, embedder.dimensions);
     const queue = new PostgresJobQueue(dataSource);
     const directory = deps.directory ?? new HierarchyScopeDirectory(deps.hierarchyUrl, deps.internalSecret);
     const jobEvents = new JobEvents();

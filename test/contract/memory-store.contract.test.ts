@@ -10,6 +10,7 @@ import type {
   Memory,
   MemoryFilter,
   MemoryStore,
+  ContextCandidates,
   ContextSearch,
   NewMemory,
   Scope,
@@ -519,6 +520,77 @@ describe.each(DATABASE_TARGETS)('MemoryStore contract on $name', (target) => {
           [id],
         )) as Array<Record<string, unknown>>;
         expect(rows).toEqual([{ embedding: null, content: null, search: null, dims: 512 }]);
+      });
+
+      it('searches an ORG scope past the size threshold through the HNSW index, with the same neighbours', async () => {
+        const hnswModel = 'model-hnsw';
+        const dims = 16;
+        const approximate = new PostgresMemoryStore(dataSource, dataSource, { hnswMinRows: 100 });
+        const exactOnly = new PostgresMemoryStore(dataSource, dataSource, { hnswMinRows: 1_000_000 });
+        expect(await approximate.ensureVectorIndex(hnswModel, dims)).toBe(true);
+        expect(await approximate.ensureVectorIndex("model'; DROP TABLE x; --", dims)).toBe(false);
+        let seed = 11;
+        const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+        const randomVector = () => unit(...Array.from({ length: dims }, random));
+        const orgId = unique('org');
+        const orgScope: Scope = { level: 'ORG', id: orgId };
+        for (const [org, scope, count] of [
+          [orgId, orgScope, 150],
+          [unique('org'), null, 150], // another org's ORG scope, in the same index
+          [orgId, ACTOR_U1, 20],
+        ] as const)
+          for (let i = 0; i < count; i++)
+            await insert({
+              ...memory(org, `memory ${i} of ${org}`, {
+                embedding: randomVector(),
+                embeddingModel: hnswModel,
+                scope: scope ?? { level: 'ORG', id: org },
+              }),
+            });
+        await dataSource.query('ANALYZE memory.memories');
+        // Statistics are flushed at most once a second unless forced.
+        const indexScans = async () => {
+          await dataSource.query('SELECT pg_stat_force_next_flush()');
+          await dataSource.query('SELECT 1');
+          return Number(
+            (
+              (await dataSource.query(
+                `SELECT coalesce(sum(idx_scan), 0) AS scans FROM pg_stat_user_indexes WHERE indexrelname LIKE 'memories_hnsw_%'`,
+              )) as Array<{ scans: string }>
+            )[0]!.scans,
+          );
+        };
+        const request = {
+          orgId,
+          scopes: [ACTOR_U1, orgScope],
+          embeddingModel: hnswModel,
+          lexicalQuery: '',
+          entityNames: [],
+          asOf: at(10),
+          limit: 10,
+        };
+
+        let recalled = 0;
+        for (let q = 0; q < 5; q++) {
+          const queryVector = randomVector();
+          const before = await indexScans();
+          const viaIndex = await approximate.searchContext({ ...request, queryVector });
+          const scanned = (await indexScans()) - before;
+          const exact = await exactOnly.searchContext({ ...request, queryVector });
+          const orgHits = (found: ContextCandidates) =>
+            found.vector.filter((hit) => found.memories.get(hit.id)!.scope.level === 'ORG');
+          // The ORG part came through the index (and says so); the small ACTOR scope did not.
+          expect(scanned).toBeGreaterThan(0);
+          expect(orgHits(viaIndex).every((hit) => hit.approximate)).toBe(true);
+          expect(viaIndex.vector.filter((hit) => hit.approximate).length).toBe(orgHits(viaIndex).length);
+          expect(orgHits(exact).some((hit) => hit.approximate)).toBe(false);
+          // Only this org's memories, the full limit, and (nearly) the exact neighbours.
+          expect(orgHits(viaIndex)).toHaveLength(10);
+          expect([...viaIndex.memories.values()].every((m) => m.orgId === orgId)).toBe(true);
+          const exactIds = new Set(orgHits(exact).map((hit) => hit.id));
+          recalled += orgHits(viaIndex).filter((hit) => exactIds.has(hit.id)).length;
+        }
+        expect(recalled / 50).toBeGreaterThanOrEqual(0.9);
       });
 
       it('full text is an OR of the words, and entity hits come from mentions named in the query', async () => {

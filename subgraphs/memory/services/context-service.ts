@@ -116,7 +116,12 @@ export class ContextService {
     };
     candidates.lexical.forEach((hit, i) => add(hit.id, WEIGHTS.lexical, i + 1, `lexical #${i + 1}`));
     candidates.vector.forEach((hit, i) =>
-      add(hit.id, WEIGHTS.vector, i + 1, `vector #${i + 1} (similarity ${hit.similarity.toFixed(2)})`),
+      add(
+        hit.id,
+        WEIGHTS.vector,
+        i + 1,
+        `vector #${i + 1} (similarity ${hit.similarity.toFixed(2)}${hit.approximate ? ', HNSW' : ''})`,
+      ),
     );
     candidates.entity.forEach((hit) => add(hit.id, WEIGHTS.entity, 1, `entity ${hit.names.join(', ')}`));
 

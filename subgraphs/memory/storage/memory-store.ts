@@ -130,7 +130,8 @@ export interface SimilarMemory {
  * the candidate memories themselves.
  */
 export interface ContextCandidates {
-  vector: Array<{ id: string; similarity: number }>;
+  /** `approximate`: found through the HNSW index of a large scope, not an exact scan. */
+  vector: Array<{ id: string; similarity: number; approximate?: boolean }>;
   lexical: Array<{ id: string; rank: number }>;
   entity: Array<{ id: string; names: string[] }>;
   memories: Map<string, Memory>;

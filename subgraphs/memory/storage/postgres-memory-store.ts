@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EntityMention, MemoryCategory } from '../extraction/types';
 import type {
@@ -28,16 +29,61 @@ const MEMORY_COLUMNS = `id, org_id, scope_level, scope_id, actor_id, content, ca
 /** Memories that exist for readers: not expired. (Closed ones are history, filtered separately.) */
 const NOT_EXPIRED = `(expires_at IS NULL OR expires_at > now())`;
 
+export interface VectorSearchOptions {
+  /**
+   * ORG and WORLD scopes with at least this many current memories are searched through the
+   * HNSW index (approximate); smaller scopes, and every ACTOR, ROLE and TEAM scope, by an
+   * exact scan of the scope's rows. Measured crossover in BENCHMARKS.md. @default 20000
+   */
+  hnswMinRows: number;
+  /** How long a measured scope size is trusted. @default 60 s */
+  scopeSizeTtlMs: number;
+}
+
+const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { hnswMinRows: 20_000, scopeSizeTtlMs: 60_000 };
+/** Candidates the HNSW scan examines at least (pgvector's ef_search). */
+const HNSW_EF_SEARCH = 200;
+/** Model ids that may appear as a literal in the HNSW index predicate. */
+const SAFE_MODEL_ID = /^[A-Za-z0-9._:/-]{1,100}$/;
+
+type ScopeSizes = Map<string, { rows: number; measuredAt: number }>;
+
 /** {@link MemoryStore} on Postgres + pgvector (a server or the embedded PGlite). */
 export class PostgresMemoryStore implements MemoryStore {
+  private readonly vectorSearch: VectorSearchOptions;
+  /** `org, level, scope` → current memories and when they were counted. */
+  private readonly scopeSizes: ScopeSizes;
+
   constructor(
     private readonly db: Queryable,
     private readonly dataSource?: DataSource,
-  ) {}
+    vectorSearch: Partial<VectorSearchOptions> = {},
+    scopeSizes?: ScopeSizes,
+  ) {
+    this.vectorSearch = { ...DEFAULT_VECTOR_SEARCH, ...vectorSearch };
+    this.scopeSizes = scopeSizes ?? new Map();
+  }
 
   async transaction<T>(work: (store: MemoryStore) => Promise<T>): Promise<T> {
     if (!this.dataSource) return work(this); // already inside one
-    return this.dataSource.transaction((manager) => work(new PostgresMemoryStore(manager)));
+    return this.dataSource.transaction((manager) =>
+      work(new PostgresMemoryStore(manager, undefined, this.vectorSearch, this.scopeSizes)),
+    );
+  }
+
+  /**
+   * Creates, once, the HNSW index that serves large ORG and WORLD scopes for one embedding
+   * model: a partial index on that model's vectors cast to their fixed dimension (the column
+   * holds vectors of every model and size). Returns false for a model id it will not quote.
+   */
+  async ensureVectorIndex(embeddingModel: string, dimensions: number): Promise<boolean> {
+    if (!SAFE_MODEL_ID.test(embeddingModel) || !Number.isInteger(dimensions) || dimensions < 1) return false;
+    await this.db.query(
+      `CREATE INDEX IF NOT EXISTS ${hnswIndexName(embeddingModel)} ON memory.memories
+       USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+       WHERE embedding_model = '${embeddingModel}' AND scope_level IN ('ORG', 'WORLD')`,
+    );
+    return true;
   }
 
   // ---- events and documents ----------------------------------------------------------
@@ -576,6 +622,8 @@ export class PostgresMemoryStore implements MemoryStore {
   async searchContext(search: ContextSearch): Promise<ContextCandidates> {
     const result: ContextCandidates = { vector: [], lexical: [], entity: [], memories: new Map() };
     if (search.scopes.length === 0) return result;
+    const approximate = await this.largeScopes(search);
+    const exact = search.scopes.filter((scope) => !approximate.includes(scope));
     // One statement. Every signal is searched scope by scope (LATERAL), so each scope's lookup
     // is driven by the (org, level, scope) index and a scope's top list does not depend on
     // the other scopes searched with it (the org part can be cached on its own). Vector
@@ -586,7 +634,8 @@ export class PostgresMemoryStore implements MemoryStore {
     const rows = (await this.db.query(
       `WITH chain(level, id) AS (SELECT * FROM unnest($2::text[], $3::text[])),
        hits AS (
-         SELECT 'vector' AS signal, v.id, v.score, NULL::text[] AS names FROM chain c CROSS JOIN LATERAL (
+         SELECT 'vector' AS signal, v.id, v.score, NULL::text[] AS names
+         FROM unnest($10::text[], $11::text[]) AS c(level, id) CROSS JOIN LATERAL (
            SELECT m.id, 1 - (m.embedding <=> $6::vector) AS score FROM memory.memories m
            WHERE ${valid} AND m.embedding_model = $5
            ORDER BY m.embedding <=> $6::vector LIMIT $9) v
@@ -620,21 +669,73 @@ export class PostgresMemoryStore implements MemoryStore {
         search.lexicalQuery,
         search.entityNames,
         search.limit,
+        exact.map((scope) => scope.level),
+        exact.map((scope) => scope.id),
       ],
     )) as Array<
       MemoryRow & { signal: 'vector' | 'lexical' | 'entity'; score: number; names: string[] | null }
     >;
+    for (const scope of approximate) rows.push(...(await this.approximateNearest(search, scope)));
     for (const row of rows) {
       if (!result.memories.has(row.id)) result.memories.set(row.id, toMemory(row));
       const score = Number(row.score);
-      if (row.signal === 'vector') result.vector.push({ id: row.id, similarity: score });
-      else if (row.signal === 'lexical') result.lexical.push({ id: row.id, rank: score });
+      if (row.signal === 'vector') {
+        const viaIndex = approximate.some((s) => s.level === row.scope_level && s.id === row.scope_id);
+        result.vector.push({ id: row.id, similarity: score, ...(viaIndex ? { approximate: true } : {}) });
+      } else if (row.signal === 'lexical') result.lexical.push({ id: row.id, rank: score });
       else result.entity.push({ id: row.id, names: row.names ?? [] });
     }
     result.vector.sort((a, b) => b.similarity - a.similarity);
     result.lexical.sort((a, b) => b.rank - a.rank);
     result.entity.sort((a, b) => b.names.length - a.names.length);
     return result;
+  }
+
+  /** The ORG and WORLD scopes of a search large enough for the HNSW index (sizes cached). */
+  private async largeScopes(search: ContextSearch): Promise<Scope[]> {
+    if (!this.dataSource || !SAFE_MODEL_ID.test(search.embeddingModel)) return [];
+    const large: Scope[] = [];
+    for (const scope of search.scopes) {
+      if (scope.level !== 'ORG' && scope.level !== 'WORLD') continue;
+      const key = `${search.orgId}\u0000${scope.level}\u0000${scope.id}`;
+      let size = this.scopeSizes.get(key);
+      if (!size || Date.now() - size.measuredAt > this.vectorSearch.scopeSizeTtlMs) {
+        const [row] = (await this.db.query(
+          `SELECT count(*)::int AS rows FROM memory.memories
+           WHERE org_id = $1 AND scope_level = $2 AND scope_id = $3 AND valid_to IS NULL`,
+          [search.orgId, scope.level, scope.id],
+        )) as Array<{ rows: number }>;
+        size = { rows: row?.rows ?? 0, measuredAt: Date.now() };
+        this.scopeSizes.set(key, size);
+      }
+      if (size.rows >= this.vectorSearch.hnswMinRows) large.push(scope);
+    }
+    return large;
+  }
+
+  /**
+   * The nearest vectors of one large scope through the HNSW index: iterative scan (pgvector
+   * 0.8) keeps walking the graph until enough rows pass the scope filter, and sorting is off
+   * for this one transaction so the planner cannot fall back to an exact scan of the scope.
+   */
+  private async approximateNearest(search: ContextSearch, scope: Scope) {
+    const dimensions = search.queryVector.length;
+    return this.dataSource!.transaction(async (manager) => {
+      await manager.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+      await manager.query(`SET LOCAL hnsw.ef_search = ${HNSW_EF_SEARCH}`);
+      await manager.query(`SET LOCAL enable_sort = off`);
+      // Model and level are literals so the partial index's predicate provably applies.
+      return (await manager.query(
+        `SELECT 'vector' AS signal, 1 - (m.embedding <=> $4::vector) AS score, NULL AS names, ${MEMORY_COLUMNS}
+         FROM memory.memories m
+         WHERE m.embedding_model = '${search.embeddingModel}' AND m.scope_level = '${scope.level}'
+           AND m.org_id = $1 AND m.scope_id = $2
+           AND m.valid_from <= $3 AND (m.valid_to IS NULL OR m.valid_to > $3)
+           AND (m.expires_at IS NULL OR m.expires_at > now())
+         ORDER BY m.embedding::vector(${dimensions}) <=> $4::vector(${dimensions}) LIMIT $5`,
+        [search.orgId, scope.id, search.asOf, vectorParam(search.queryVector), search.limit],
+      )) as Array<MemoryRow & { signal: 'vector'; score: number; names: null }>;
+    });
   }
 
   async orgContextVersion(orgId: string): Promise<number> {
@@ -668,6 +769,11 @@ export class PostgresMemoryStore implements MemoryStore {
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');
   }
+}
+
+/** One HNSW index per embedding model, named by a hash of the model id. */
+function hnswIndexName(embeddingModel: string): string {
+  return `memories_hnsw_${createHash('sha256').update(embeddingModel).digest('hex').slice(0, 12)}`;
 }
 
 export function normalizeName(name: string): string {
