@@ -62,7 +62,7 @@ const EnvSchema = z.object({
   NEO4J_PASSWORD: optionalString,
   ENTITY_MATCH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
   CONTEXT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(1800),
-  CONTEXT_HNSW_MIN_ROWS: z.coerce.number().int().min(1).default(20_000),
+  CONTEXT_HNSW_MIN_ROWS: z.coerce.number().int().min(1).default(10_000),
   MEMORY_WORKER: z.enum(['on', 'off']).default('on'),
   MEMORY_WORKER_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   MEMORY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
@@ -125,7 +125,7 @@ export interface Config {
   contextCacheTtlSeconds: number;
   /**
    * ORG (and WORLD) scopes with at least this many current memories are searched through the
-   * HNSW index; smaller scopes by an exact scan (faster and exact below it, BENCHMARKS.md). @default 20000
+   * HNSW index; smaller scopes by an exact scan (exact, and about as fast below it: BENCHMARKS.md). @default 10000
    */
   contextHnswMinRows: number;
   /** Memory promotion up the hierarchy: the schedule and the defaults of the per-org thresholds. */

@@ -33,14 +33,14 @@ export interface VectorSearchOptions {
   /**
    * ORG and WORLD scopes with at least this many current memories are searched through the
    * HNSW index (approximate); smaller scopes, and every ACTOR, ROLE and TEAM scope, by an
-   * exact scan of the scope's rows. Measured crossover in BENCHMARKS.md. @default 20000
+   * exact scan of the scope's rows. Measured crossover in BENCHMARKS.md. @default 10000
    */
   hnswMinRows: number;
   /** How long a measured scope size is trusted. @default 60 s */
   scopeSizeTtlMs: number;
 }
 
-const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { hnswMinRows: 20_000, scopeSizeTtlMs: 60_000 };
+const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { hnswMinRows: 10_000, scopeSizeTtlMs: 60_000 };
 /** Candidates the HNSW scan examines at least (pgvector's ef_search). */
 const HNSW_EF_SEARCH = 200;
 /** Model ids that may appear as a literal in the HNSW index predicate. */
