@@ -62,7 +62,7 @@ describe.each(DATABASE_TARGETS)('JobQueue contract on $name', (target) => {
   });
   // The queue is shared by every org: each test starts from an empty one.
   beforeEach(async () => {
-    await dataSource.query('TRUNCATE memory.job_items, memory.jobs');
+    await dataSource.query('TRUNCATE memory.job_items, memory.jobs CASCADE');
   });
 
   async function enqueue(payloads: WorkPayload[], priority: Priority = 'REALTIME'): Promise<Job> {

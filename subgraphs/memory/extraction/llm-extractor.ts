@@ -1,4 +1,5 @@
 import { ENTITY_TYPES } from '../../../common/entity-types';
+import { answerSnippet, parseJsonAnswer } from '../../../common/llm/json-answer';
 import { UpstreamError } from '../../../common/errors';
 import type { LlmClient } from '../../../common/llm/llm-client';
 import { mergeEntities } from './entity-recognizer';
@@ -99,8 +100,6 @@ const LEVELS = [
   { key: 'role', label: 'Role' },
 ] as const;
 
-const SNIPPET_CHARS = 200;
-
 /**
  * {@link Extractor} on a chat model ({@link LlmClient}), id `llm:<model>`.
  *
@@ -151,7 +150,7 @@ export class LlmExtractor implements Extractor {
 
   /** Validates the model's answer into memories (see the class comment for the rules). */
   parse(answer: string, input: ExtractionInput): ExtractedMemory[] {
-    const json = parseJsonAnswer(answer);
+    const json = parseJsonAnswer(answer, 'LLM extractor');
     if (
       typeof json !== 'object' ||
       json === null ||
@@ -159,7 +158,7 @@ export class LlmExtractor implements Extractor {
       !Array.isArray((json as { memories?: unknown }).memories)
     ) {
       throw new UpstreamError(
-        `LLM extractor: the model's answer has no "memories" array: ${snippet(answer)}`,
+        `LLM extractor: the model's answer has no "memories" array: ${answerSnippet(answer)}`,
       );
     }
     const memories: ExtractedMemory[] = [];
@@ -201,27 +200,6 @@ export function buildUserPrompt(input: ExtractionInput): string {
   return sections.join('\n\n');
 }
 
-/** JSON from the answer: as is, inside ``` fences, or the one object prose surrounds. */
-function parseJsonAnswer(answer: string): unknown {
-  let text = answer.trim();
-  const fenced = /```[a-zA-Z]*\s*\n?([\s\S]*?)\n?\s*```/.exec(text);
-  if (fenced) text = fenced[1]!.trim();
-  try {
-    return JSON.parse(text);
-  } catch {
-    const start = text.indexOf('{');
-    const end = text.lastIndexOf('}');
-    if (start >= 0 && end > start) {
-      try {
-        return JSON.parse(text.slice(start, end + 1));
-      } catch {
-        // reported below
-      }
-    }
-    throw new UpstreamError(`LLM extractor: the model's answer is not valid JSON: ${snippet(answer)}`);
-  }
-}
-
 function normaliseLabel(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   return value
@@ -256,10 +234,4 @@ function toEntities(value: unknown): EntityMention[] {
     entities.push({ name, type: toEntityType(record.type) });
   }
   return mergeEntities([entities]);
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty answer)';
-  return flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS - 3)}...` : flat;
 }

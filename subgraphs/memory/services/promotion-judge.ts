@@ -1,4 +1,5 @@
 import { UpstreamError } from '../../../common/errors';
+import { answerSnippet, parseJsonAnswer } from '../../../common/llm/json-answer';
 import type { LlmClient } from '../../../common/llm/llm-client';
 import type { Embedder } from '../embedding/embedder';
 import type { PromotionLevel } from '../storage/promotion-store';
@@ -118,8 +119,6 @@ const SYSTEM_PROMPT = [
   'score: your confidence from 0 to 1 that it belongs at this scope.',
 ].join('\n');
 
-const SNIPPET_CHARS = 200;
-
 /**
  * The judge on a chat model: the prompt carries the target level's promotion prompt and
  * focus, the support, and the members' statements; the model decides and writes the
@@ -161,12 +160,14 @@ export function buildJudgePrompt(request: JudgeRequest): string {
 }
 
 export function parseJudgement(answer: string, request: JudgeRequest): Judgement {
-  const json = parseJsonAnswer(answer);
+  const json = parseJsonAnswer(answer, 'LLM promotion judge');
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new UpstreamError(`LLM promotion judge: the answer is not a JSON object: ${snippet(answer)}`);
+    throw new UpstreamError(`LLM promotion judge: the answer is not a JSON object: ${answerSnippet(answer)}`);
   const record = json as Record<string, unknown>;
   if (typeof record.promote !== 'boolean')
-    throw new UpstreamError(`LLM promotion judge: the answer has no boolean "promote": ${snippet(answer)}`);
+    throw new UpstreamError(
+      `LLM promotion judge: the answer has no boolean "promote": ${answerSnippet(answer)}`,
+    );
   const statement =
     typeof record.statement === 'string' && record.statement.trim() !== ''
       ? record.statement.replace(/\s+/g, ' ').trim()
@@ -182,26 +183,6 @@ export function parseJudgement(answer: string, request: JudgeRequest): Judgement
   return { promote: record.promote, score, statement, reason };
 }
 
-function parseJsonAnswer(answer: string): unknown {
-  let text = answer.trim();
-  const fenced = /```[a-zA-Z]*\s*\n?([\s\S]*?)\n?\s*```/.exec(text);
-  if (fenced) text = fenced[1]!.trim();
-  try {
-    return JSON.parse(text);
-  } catch {
-    const start = text.indexOf('{');
-    const end = text.lastIndexOf('}');
-    if (start >= 0 && end > start) {
-      try {
-        return JSON.parse(text.slice(start, end + 1));
-      } catch {
-        // reported below
-      }
-    }
-    throw new UpstreamError(`LLM promotion judge: the answer is not valid JSON: ${snippet(answer)}`);
-  }
-}
-
 function label(level: PromotionLevel): string {
   return level === 'ORG' ? 'organisation' : level.toLowerCase();
 }
@@ -212,10 +193,4 @@ function capitalised(text: string): string {
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty answer)';
-  return flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS - 3)}...` : flat;
 }
