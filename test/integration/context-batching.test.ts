@@ -1,27 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { openSubgraphDatabase } from '../../common/db/data-source';
-import { MEMORY_DATABASE } from '../../subgraphs/memory';
-import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
+import type { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
 import { ContextCache } from '../../subgraphs/memory/services/context-cache';
-import { contentHash } from '../../subgraphs/memory/services/content';
 import { ContextService } from '../../subgraphs/memory/services/context-service';
-import type {
-  ContextSearch,
-  MemoryStore,
-  NewMemory,
-  Scope,
-} from '../../subgraphs/memory/storage/memory-store';
-import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { ContextSearch, MemoryStore, Scope } from '../../subgraphs/memory/storage/memory-store';
+import { eventMemory, openMemoryTestBed, type MemoryTestBed } from '../support/promotion-fixtures';
 
 /**
  * Issue 5 item 6: a context query returning 20 items costs a small, constant number of store
  * calls, whatever the number of items (the entity side is one batch: entity-federation.test).
  */
 describe('context retrieval batching', () => {
-  let database: TestDatabase;
-  let dataSource: DataSource;
+  let bed: MemoryTestBed;
   let embedder: LocalSentenceEmbedder;
   let store: MemoryStore;
   const calls = new Map<string, number>();
@@ -29,10 +18,9 @@ describe('context retrieval batching', () => {
   const searchedLevels: string[][] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
-    embedder = await LocalSentenceEmbedder.create();
-    const real = new PostgresMemoryStore(dataSource, dataSource);
+    bed = await openMemoryTestBed();
+    embedder = bed.embedder;
+    const real = bed.store;
     store = new Proxy(real, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
@@ -56,35 +44,23 @@ describe('context retrieval batching', () => {
       { level: 'ORG', id: 'batch-org' },
     ];
     for (const [i, content] of texts.entries()) {
-      const memory: NewMemory = {
+      const memory = eventMemory({
         orgId: 'batch-org',
         scope: scopes[i % 3]!,
         actorId: i % 3 === 0 ? 'dana' : null,
         content,
-        contentHash: contentHash(content),
         category: 'FACT',
         embedding: vectors[i]!,
         embeddingModel: embedder.modelId,
-        provenance: {
-          eventIds: [randomUUID()],
-          documentId: null,
-          documentVersion: null,
-          chunkIndex: null,
-          sourceMemoryIds: [],
-        },
+        eventIds: [randomUUID()],
         validFrom: new Date(Date.now() - 60_000),
-        expiresAt: null,
-        metadata: {},
-        mentions: [],
-      };
+      });
       await real.insertMemory(memory);
     }
   });
 
   afterAll(async () => {
-    await embedder?.close();
-    await dataSource?.destroy();
-    await database?.close();
+    await bed?.close();
   });
 
   it('answers 20 items with a constant number of store calls, fewer when the org part is cached', async () => {

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openSubgraphDatabase } from '../../common/db/data-source';
-import { TemplatePromptGenerator } from '../../subgraphs/hierarchy/services/prompt-generator';
-import { MEMORY_DATABASE } from '../../subgraphs/memory';
-import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
-import { contentHash } from '../../subgraphs/memory/services/content';
-import { DeterministicPromotionJudge } from '../../subgraphs/memory/services/promotion-judge';
-import {
-  PromotionService,
-  type PromotionProposal,
-  type PromotionSettings,
-} from '../../subgraphs/memory/services/promotion-service';
-import type { OrgDirectory, ScopeDirectory } from '../../subgraphs/memory/services/scope-directory';
+import type { PromotionService } from '../../subgraphs/memory/services/promotion-service';
 import type { Memory, MemoryStore } from '../../subgraphs/memory/storage/memory-store';
-import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { PostgresPromotionStore } from '../../subgraphs/memory/storage/postgres-promotion-store';
-import { createTestDatabase, unique, type TestDatabase } from '../support/database';
+import { unique } from '../support/database';
+import {
+  CODE_REVIEW,
+  insertActorPreference,
+  onlyProposal,
+  openMemoryTestBed,
+  ORG_FOCUS,
+  POSTGRES_TESTS,
+  PROMOTION_SETTINGS,
+  promotionService,
+  TestScopeDirectory,
+  type MemoryTestBed,
+} from '../support/promotion-fixtures';
 
 /**
  * DESIGN.md 3.8, complete deletion of an actor, where promotion copied the actor's ids up the
@@ -24,29 +23,6 @@ import { createTestDatabase, unique, type TestDatabase } from '../support/databa
  * Postgres, real local encoder, the real promotion engine with the deterministic judge.
  */
 
-const SETTINGS: PromotionSettings = {
-  minActorSupport: 3,
-  minGroupSupport: 3,
-  clusterSimilarity: 0.7,
-  minScore: 0.3,
-};
-const ORG_FOCUS = 'B2B SaaS company building developer tools';
-const POSTGRES_TESTS = [
-  'I prefer to write integration tests against a real Postgres database.',
-  'I always test against a real Postgres instance rather than mocks.',
-  'My preference is running tests on an actual Postgres database, not a fake one.',
-  'I like integration tests that hit a real Postgres DB.',
-  'Tests should run against real Postgres, I never mock the database.',
-];
-const CODE_REVIEW = [
-  'Code reviews should be done within one business day.',
-  'We should finish code reviews within one business day.',
-  'Code review turnaround should be under one business day.',
-  'Code reviews must be finished within one business day.',
-  'Reviews of pull requests should take at most one business day.',
-  'Code reviews need to be completed within one business day.',
-];
-
 const ROLES = { backend: 'APIs, testing, Postgres', frontend: 'React, TypeScript, design systems' };
 const TEAMS = {
   platform: 'Infrastructure, CI/CD, reliability',
@@ -54,32 +30,13 @@ const TEAMS = {
 };
 
 describe('forgetting an actor whose memories were promoted', () => {
-  let database: TestDatabase;
+  let bed: MemoryTestBed;
   let dataSource: DataSource;
-  let embedder: LocalSentenceEmbedder;
   let store: MemoryStore;
-  let promotions: PostgresPromotionStore;
-  const directories = new Map<string, OrgDirectory>();
-  const directory: ScopeDirectory = {
-    lookup: async (orgId, actorIds) => {
-      const org = directories.get(orgId);
-      if (!org) return null;
-      const wanted = new Set(actorIds);
-      return { ...org, actors: new Map([...org.actors].filter(([id]) => wanted.has(id))) };
-    },
-  };
-  const templates = new TemplatePromptGenerator();
+  const directory = new TestScopeDirectory();
 
   function service(): PromotionService {
-    return new PromotionService(
-      store,
-      promotions,
-      directory,
-      embedder,
-      new DeterministicPromotionJudge(embedder),
-      SETTINGS,
-      { log: () => {} },
-    );
+    return promotionService(bed, directory, PROMOTION_SETTINGS);
   }
 
   async function defineOrg(
@@ -89,32 +46,7 @@ describe('forgetting an actor whose memories were promoted', () => {
     actors: Record<string, { roleId: string; teamId?: string }>,
   ): Promise<void> {
     // A fixed name: it is part of the prompts, and so of the judge's scores.
-    const org = { name: 'Forgetful Inc', focus: ORG_FOCUS };
-    const prompt = async (level: 'org' | 'role' | 'team', name: string, focus: string) =>
-      (await templates.generate({ level, name, focus, org: level === 'org' ? undefined : org })).prompt;
-    const level = async (kind: 'role' | 'team', entries: Record<string, string>) =>
-      new Map(
-        await Promise.all(
-          Object.entries(entries).map(
-            async ([id, focus]) =>
-              [id, { name: id, focus, promotionPrompt: await prompt(kind, id, focus) }] as const,
-          ),
-        ),
-      );
-    directories.set(orgId, {
-      orgId,
-      name: org.name,
-      focus: ORG_FOCUS,
-      promotionPrompt: await prompt('org', org.name, ORG_FOCUS),
-      roles: await level('role', roles),
-      teams: await level('team', teams),
-      actors: new Map(
-        Object.entries(actors).map(([id, actor]) => [
-          id,
-          { roleId: actor.roleId, teamId: actor.teamId ?? null },
-        ]),
-      ),
-    });
+    await directory.defineOrg({ orgId, name: 'Forgetful Inc', focus: ORG_FOCUS, roles, teams, actors });
   }
 
   /** What the pipeline leaves of one message: the actor's event and the memory drawn from it. */
@@ -124,6 +56,7 @@ describe('forgetting an actor whose memories were promoted', () => {
     content: string,
   ): Promise<{ id: string; eventId: string }> {
     const eventId = `evt-${randomUUID()}`;
+    const actor = directory.orgs.get(orgId)!.actors.get(actorId)!;
     await store.insertEvents(
       [
         {
@@ -133,49 +66,20 @@ describe('forgetting an actor whose memories were promoted', () => {
           sessionId: 's1',
           kind: 'USER_MESSAGE',
           content,
-          roleId: directories.get(orgId)!.actors.get(actorId)!.roleId,
-          teamId: directories.get(orgId)!.actors.get(actorId)!.teamId,
+          roleId: actor.roleId,
+          teamId: actor.teamId,
           occurredAt: new Date(),
           metadata: {},
         },
       ],
       'job',
     );
-    const [embedding] = await embedder.embed([content]);
-    const { id } = await store.insertMemory({
-      orgId,
-      scope: { level: 'ACTOR', id: actorId },
-      actorId,
-      content,
-      contentHash: contentHash(content),
-      category: 'PREFERENCE',
-      embedding: embedding!,
-      embeddingModel: embedder.modelId,
-      provenance: {
-        eventIds: [eventId],
-        documentId: null,
-        documentVersion: null,
-        chunkIndex: null,
-        sourceMemoryIds: [],
-      },
-      validFrom: new Date(),
-      expiresAt: null,
-      metadata: {},
-      mentions: [],
-    });
+    const id = await insertActorPreference(bed, { orgId, actorId, content, eventId });
     return { id, eventId };
   }
 
   async function memory(id: string): Promise<Memory | undefined> {
     return (await store.getMemories([id]))[0];
-  }
-
-  function only(proposals: PromotionProposal[], level: string, id: string, text: RegExp): PromotionProposal {
-    const found = proposals.filter(
-      (p) => p.targetScope.level === level && p.targetScope.id === id && text.test(p.statement),
-    );
-    expect(found).toHaveLength(1);
-    return found[0]!;
   }
 
   /** Rows of the org (any column, metadata included) or promotion runs that still name any of `needles`. */
@@ -192,17 +96,12 @@ describe('forgetting an actor whose memories were promoted', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
-    embedder = await LocalSentenceEmbedder.create();
-    store = new PostgresMemoryStore(dataSource, dataSource);
-    promotions = new PostgresPromotionStore(dataSource, dataSource);
+    bed = await openMemoryTestBed();
+    ({ dataSource, store } = bed);
   });
 
   afterAll(async () => {
-    await embedder?.close();
-    await dataSource?.destroy();
-    await database?.close();
+    await bed?.close();
   });
 
   describe('five backend engineers share a testing preference; four of them and three frontend engineers a review practice', () => {
@@ -232,12 +131,12 @@ describe('forgetting an actor whose memories were promoted', () => {
       for (const [i, actor] of [a1!, a2!, a4!, f1!, f2!, f3!].entries()) await add(actor, CODE_REVIEW[i]!);
 
       const run = await service().run(ORG, false);
-      ids.role = only(run.proposals, 'ROLE', 'backend', /Postgres/).memoryId!;
-      ids.platform = only(run.proposals, 'TEAM', 'platform', /Postgres/).memoryId!;
-      ids.reviewRole = only(run.proposals, 'ROLE', 'backend', /review/).memoryId!;
-      ids.reviewFrontend = only(run.proposals, 'ROLE', 'frontend', /review/).memoryId!;
-      ids.reviewGrowth = only(run.proposals, 'TEAM', 'growth', /review/).memoryId!;
-      ids.org = only(run.proposals, 'ORG', ORG, /review/).memoryId!;
+      ids.role = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/).memoryId!;
+      ids.platform = onlyProposal(run.proposals, 'TEAM', 'platform', /Postgres/).memoryId!;
+      ids.reviewRole = onlyProposal(run.proposals, 'ROLE', 'backend', /review/).memoryId!;
+      ids.reviewFrontend = onlyProposal(run.proposals, 'ROLE', 'frontend', /review/).memoryId!;
+      ids.reviewGrowth = onlyProposal(run.proposals, 'TEAM', 'growth', /review/).memoryId!;
+      ids.org = onlyProposal(run.proposals, 'ORG', ORG, /review/).memoryId!;
       expect(Object.values(ids).every(Boolean)).toBe(true);
     });
 
@@ -284,7 +183,7 @@ describe('forgetting an actor whose memories were promoted', () => {
       expect(await traces(ORG, [a2!])).not.toEqual([]);
       // Re-running promotion does not bring a1 back, and changes nothing.
       const rerun = await service().run(ORG, false);
-      expect(only(rerun.proposals, 'ROLE', 'backend', /Postgres/)).toMatchObject({ support: 4 });
+      expect(onlyProposal(rerun.proposals, 'ROLE', 'backend', /Postgres/)).toMatchObject({ support: 4 });
       expect(await traces(ORG, needles)).toEqual([]);
     });
 
@@ -350,7 +249,7 @@ describe('forgetting an actor whose memories were promoted', () => {
     const second = await say(ORG, b1!, POSTGRES_TESTS[3]!);
     const others = [await say(ORG, b2!, POSTGRES_TESTS[1]!), await say(ORG, b3!, POSTGRES_TESTS[2]!)];
     const run = await service().run(ORG, false);
-    const promotedId = only(run.proposals, 'ROLE', 'backend', /Postgres/).memoryId!;
+    const promotedId = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/).memoryId!;
     expect((await memory(promotedId))!.provenance.sourceMemoryIds).toHaveLength(4);
 
     expect(await store.deleteMemory(ORG, first.id)).toBe(true);

@@ -1,55 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../../common/config';
-import { openSubgraphDatabase } from '../../common/db/data-source';
-import { MEMORY_DATABASE } from '../../subgraphs/memory';
-import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
-import { contentHash } from '../../subgraphs/memory/services/content';
-import { DeterministicPromotionJudge } from '../../subgraphs/memory/services/promotion-judge';
+import type { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
 import { PromotionScheduler } from '../../subgraphs/memory/services/promotion-scheduler';
-import { PromotionService } from '../../subgraphs/memory/services/promotion-service';
-import type { OrgDirectory, ScopeDirectory } from '../../subgraphs/memory/services/scope-directory';
 import type { MemoryStore } from '../../subgraphs/memory/storage/memory-store';
-import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { PostgresPromotionStore } from '../../subgraphs/memory/storage/postgres-promotion-store';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { PostgresPromotionStore } from '../../subgraphs/memory/storage/postgres-promotion-store';
+import {
+  eventMemory,
+  openMemoryTestBed,
+  ORG_FOCUS,
+  PROMOTION_SETTINGS,
+  promotionService,
+  TestScopeDirectory,
+  type MemoryTestBed,
+} from '../support/promotion-fixtures';
 
 /** Issue 6: promotion on a schedule, per org, stopped cleanly; and its configuration. */
 describe('scheduled promotion', () => {
-  let database: TestDatabase;
+  let bed: MemoryTestBed;
   let dataSource: DataSource;
   let embedder: LocalSentenceEmbedder;
   let store: MemoryStore;
   let promotions: PostgresPromotionStore;
-  const orgs = new Map<string, OrgDirectory>();
-  const directory: ScopeDirectory = {
-    lookup: async (orgId, actorIds) => {
-      const org = orgs.get(orgId);
-      if (!org) return null;
-      return { ...org, actors: new Map([...org.actors].filter(([id]) => actorIds.includes(id))) };
-    },
-  };
-  const settings = { minActorSupport: 3, minGroupSupport: 3, clusterSimilarity: 0.7, minScore: 0.3 };
-  const service = () =>
-    new PromotionService(
-      store,
-      promotions,
-      directory,
-      embedder,
-      new DeterministicPromotionJudge(embedder),
-      settings,
-      {
-        log: () => {},
-      },
-    );
+  const directory = new TestScopeDirectory();
+  const service = () => promotionService(bed, directory, PROMOTION_SETTINGS);
 
   /** An org whose three engineers share one preference. */
   async function seedOrg(orgId: string): Promise<void> {
     const actors = ['a', 'b', 'c'];
-    orgs.set(orgId, {
+    directory.orgs.set(orgId, {
       orgId,
       name: orgId,
-      focus: 'B2B SaaS company building developer tools',
+      focus: ORG_FOCUS,
       promotionPrompt: 'Keep what matters to a company building developer tools.',
       roles: new Map([
         ['backend', { name: 'Backend', focus: 'APIs, testing, Postgres', promotionPrompt: 'Testing.' }],
@@ -64,46 +46,32 @@ describe('scheduled promotion', () => {
     ];
     const vectors = await embedder.embed(texts);
     for (const [i, actorId] of actors.entries()) {
-      await store.insertMemory({
-        orgId,
-        scope: { level: 'ACTOR', id: actorId },
-        actorId,
-        content: texts[i]!,
-        contentHash: contentHash(texts[i]!),
-        category: 'PREFERENCE',
-        embedding: vectors[i]!,
-        embeddingModel: embedder.modelId,
-        provenance: {
+      await store.insertMemory(
+        eventMemory({
+          orgId,
+          scope: { level: 'ACTOR', id: actorId },
+          actorId,
+          content: texts[i]!,
+          category: 'PREFERENCE',
+          embedding: vectors[i]!,
+          embeddingModel: embedder.modelId,
           eventIds: [randomUUID()],
-          documentId: null,
-          documentVersion: null,
-          chunkIndex: null,
-          sourceMemoryIds: [],
-        },
-        validFrom: new Date(),
-        expiresAt: null,
-        metadata: {},
-        mentions: [],
-      });
+        }),
+      );
     }
   }
 
   const roleMemories = (orgId: string) => store.listMemories({ orgId, level: 'ROLE' }, { first: 100 });
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
-    embedder = await LocalSentenceEmbedder.create();
-    store = new PostgresMemoryStore(dataSource, dataSource);
-    promotions = new PostgresPromotionStore(dataSource, dataSource);
+    bed = await openMemoryTestBed();
+    ({ dataSource, embedder, store, promotions } = bed);
     await seedOrg('sched-1');
     await seedOrg('sched-2');
   });
 
   afterAll(async () => {
-    await embedder?.close();
-    await dataSource?.destroy();
-    await database?.close();
+    await bed?.close();
   });
 
   it('is off at 0 seconds (the default) and configured through PROMOTION_* variables', () => {

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { openSubgraphDatabase } from '../../common/db/data-source';
 import { OpenAiChatClient } from '../../common/llm/openai-chat-client';
-import { TemplatePromptGenerator } from '../../subgraphs/hierarchy/services/prompt-generator';
-import { MEMORY_DATABASE } from '../../subgraphs/memory';
-import { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
-import { contentHash } from '../../subgraphs/memory/services/content';
+import type { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/local-sentence-embedder';
 import {
   centroid,
   clusterBySimilarity,
@@ -18,181 +13,89 @@ import {
   LlmPromotionJudge,
   type PromotionJudge,
 } from '../../subgraphs/memory/services/promotion-judge';
-import {
-  PromotionService,
-  type PromotionProposal,
-  type PromotionSettings,
-} from '../../subgraphs/memory/services/promotion-service';
-import type { OrgDirectory, ScopeDirectory } from '../../subgraphs/memory/services/scope-directory';
+import type { PromotionService } from '../../subgraphs/memory/services/promotion-service';
 import type { Memory, MemoryStore } from '../../subgraphs/memory/storage/memory-store';
-import { PostgresMemoryStore } from '../../subgraphs/memory/storage/postgres-memory-store';
-import { PostgresPromotionStore } from '../../subgraphs/memory/storage/postgres-promotion-store';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   startFakeOpenAiServer,
   type ChatCompletionBody,
   type FakeOpenAiServer,
 } from '../support/fake-openai-server';
+import {
+  CODE_REVIEW,
+  insertActorPreference,
+  onlyProposal,
+  openMemoryTestBed,
+  ORG_FOCUS,
+  POSTGRES_TESTS,
+  PROMOTION_SETTINGS,
+  promotionService,
+  TestScopeDirectory,
+  type MemoryTestBed,
+} from '../support/promotion-fixtures';
 
 /**
  * Issue 6: the promotion engine on the real embedded Postgres and the real local encoder,
  * with the hierarchy given as a directory (prompts made by the real template generator).
  */
 
-const DEFAULTS: PromotionSettings = {
-  minActorSupport: 3,
-  minGroupSupport: 3,
-  clusterSimilarity: 0.7,
-  minScore: 0.3,
-};
-const ORG_FOCUS = 'B2B SaaS company building developer tools';
-
-/** The same preference in five different words. */
-const POSTGRES_TESTS = [
-  'I prefer to write integration tests against a real Postgres database.',
-  'I always test against a real Postgres instance rather than mocks.',
-  'My preference is running tests on an actual Postgres database, not a fake one.',
-  'I like integration tests that hit a real Postgres DB.',
-  'Tests should run against real Postgres, I never mock the database.',
-];
+/** Said by a sixth engineer, in other words again. */
 const SIXTH_POSTGRES = 'I prefer using a real Postgres database for tests.';
 const LUNCH = [
   'I like pizza for lunch on Fridays.',
   'Pizza is my favourite lunch on a Friday.',
   'On Fridays I love having pizza for lunch.',
 ];
-const CODE_REVIEW = [
-  'Code reviews should be done within one business day.',
-  'We should finish code reviews within one business day.',
-  'Code review turnaround should be under one business day.',
-  'Code reviews must be finished within one business day.',
-  'Reviews of pull requests should take at most one business day.',
-  'Code reviews need to be completed within one business day.',
-];
 const SOLO = 'I use vim keybindings in every editor.';
 
 describe('memory promotion engine', () => {
-  let database: TestDatabase;
-  let dataSource: DataSource;
+  let bed: MemoryTestBed;
   let embedder: LocalSentenceEmbedder;
   let store: MemoryStore;
-  let promotions: PostgresPromotionStore;
-  const directories = new Map<string, OrgDirectory>();
-  const directory: ScopeDirectory = {
-    lookup: async (orgId, actorIds) => {
-      const org = directories.get(orgId);
-      if (!org) return null;
-      const wanted = new Set(actorIds);
-      return { ...org, actors: new Map([...org.actors].filter(([id]) => wanted.has(id))) };
-    },
-  };
-  const templates = new TemplatePromptGenerator();
+  const directory = new TestScopeDirectory();
 
-  function service(judge?: PromotionJudge, settings: PromotionSettings = DEFAULTS): PromotionService {
-    return new PromotionService(
-      store,
-      promotions,
-      directory,
-      embedder,
-      judge ?? new DeterministicPromotionJudge(embedder),
-      settings,
-      { log: () => {} },
-    );
+  function service(judge?: PromotionJudge): PromotionService {
+    return promotionService(bed, directory, PROMOTION_SETTINGS, judge);
   }
 
-  /** An org in the directory: roles and teams with template prompts, actors with a role and team. */
+  /** An org in the directory, named after its id: roles and teams with template prompts, actors with a role and team. */
   async function defineOrg(
     orgId: string,
     roles: Record<string, string>,
     teams: Record<string, string>,
     actors: Record<string, { roleId?: string; teamId?: string }>,
   ): Promise<void> {
-    const org = { name: `${orgId} Inc`, focus: ORG_FOCUS };
-    const prompt = async (level: 'org' | 'role' | 'team', name: string, focus: string) =>
-      (await templates.generate({ level, name, focus, org: level === 'org' ? undefined : org })).prompt;
-    const level = async (kind: 'role' | 'team', entries: Record<string, string>) =>
-      new Map(
-        await Promise.all(
-          Object.entries(entries).map(
-            async ([id, focus]) =>
-              [id, { name: id, focus, promotionPrompt: await prompt(kind, id, focus) }] as const,
-          ),
-        ),
-      );
-    directories.set(orgId, {
-      orgId,
-      name: org.name,
-      focus: ORG_FOCUS,
-      promotionPrompt: await prompt('org', org.name, ORG_FOCUS),
-      roles: await level('role', roles),
-      teams: await level('team', teams),
-      actors: new Map(
-        Object.entries(actors).map(([id, actor]) => [
-          id,
-          { roleId: actor.roleId ?? null, teamId: actor.teamId ?? null },
-        ]),
-      ),
-    });
+    await directory.defineOrg({ orgId, name: `${orgId} Inc`, focus: ORG_FOCUS, roles, teams, actors });
   }
 
   /** An actor's memory as the pipeline stores it (one event each), with a real vector. */
   async function say(orgId: string, actorId: string, content: string): Promise<string> {
-    const [embedding] = await embedder.embed([content]);
-    const { id } = await store.insertMemory({
+    return insertActorPreference(bed, {
       orgId,
-      scope: { level: 'ACTOR', id: actorId },
       actorId,
       content,
-      contentHash: contentHash(content),
-      category: 'PREFERENCE',
-      embedding: embedding!,
-      embeddingModel: embedder.modelId,
-      provenance: {
-        eventIds: [`evt_${randomUUID()}`],
-        documentId: null,
-        documentVersion: null,
-        chunkIndex: null,
-        sourceMemoryIds: [],
-      },
-      validFrom: new Date(),
-      expiresAt: null,
-      metadata: {},
+      eventId: `evt_${randomUUID()}`,
       mentions: content.includes('Postgres') ? [{ name: 'Postgres', type: 'PRODUCT' }] : [],
     });
-    return id;
   }
 
   async function all(orgId: string): Promise<Memory[]> {
     return store.listMemories({ orgId, includeClosed: true }, { first: 1000 });
   }
 
-  function only(proposals: PromotionProposal[], level: string, id: string, text: RegExp): PromotionProposal {
-    const found = proposals.filter(
-      (p) => p.targetScope.level === level && p.targetScope.id === id && text.test(p.statement),
-    );
-    expect(found).toHaveLength(1);
-    return found[0]!;
-  }
-
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await openSubgraphDatabase(database.target, MEMORY_DATABASE);
-    embedder = await LocalSentenceEmbedder.create();
-    store = new PostgresMemoryStore(dataSource, dataSource);
-    promotions = new PostgresPromotionStore(dataSource, dataSource);
+    bed = await openMemoryTestBed();
+    ({ embedder, store } = bed);
   });
 
   afterAll(async () => {
-    await embedder?.close();
-    await dataSource?.destroy();
-    await database?.close();
+    await bed?.close();
   });
 
   it('clusters paraphrases of one statement at the default threshold and keeps other statements apart (measured)', async () => {
     const texts = [...POSTGRES_TESTS, SIXTH_POSTGRES, ...LUNCH, ...CODE_REVIEW, SOLO];
     const vectors = await embedder.embed(texts);
     const items = texts.map((text, i) => ({ text, embedding: vectors[i]! }));
-    const clusters = clusterBySimilarity(items, DEFAULTS.clusterSimilarity).map((cluster) =>
+    const clusters = clusterBySimilarity(items, PROMOTION_SETTINGS.clusterSimilarity).map((cluster) =>
       cluster.map((item) => item.text),
     );
     expect(clusters).toEqual(
@@ -221,7 +124,7 @@ describe('memory promotion engine', () => {
     expect(dot(vectors[0]!, vectors[2]!)).toBeGreaterThan(0.9);
     const [cluster, ...rest] = clusterBySimilarity(
       texts.map((text, i) => ({ text, embedding: vectors[i]! })),
-      DEFAULTS.clusterSimilarity,
+      PROMOTION_SETTINGS.clusterSimilarity,
     );
     expect(cluster!.map((item) => item.text)).toContain('We deploy on Mondays.');
     const parts = splitByValue(cluster!, (item) => item.text).map((part) => part.map((item) => item.text));
@@ -240,7 +143,7 @@ describe('memory promotion engine', () => {
 
   it('the deterministic judge passes a cluster relevant to the org focus and fails lunch preferences', async () => {
     await defineOrg('judge-org', {}, {}, {});
-    const org = directories.get('judge-org')!;
+    const org = directory.orgs.get('judge-org')!;
     const judge = new DeterministicPromotionJudge(embedder);
     const request = async (texts: string[]) => ({
       level: 'ORG' as const,
@@ -251,7 +154,7 @@ describe('memory promotion engine', () => {
       centroid: centroid(await embedder.embed(texts)),
       support: 3,
       minSupport: 3,
-      minScore: DEFAULTS.minScore,
+      minScore: PROMOTION_SETTINGS.minScore,
     });
     const relevant = await judge.judge(await request(CODE_REVIEW.slice(0, 3)));
     const lunch = await judge.judge(await request(LUNCH));
@@ -305,7 +208,7 @@ describe('memory promotion engine', () => {
       expect(job!.processed).toBe(job!.total);
       expect(job!.message).toMatch(/^dry run, nothing written/);
 
-      const role = only(run.proposals, 'ROLE', 'backend', /Postgres/);
+      const role = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/);
       expect(role).toMatchObject({
         decision: 'PROMOTE',
         applied: false,
@@ -318,15 +221,15 @@ describe('memory promotion engine', () => {
       });
       expect(role.sourceMemoryIds).toEqual([...ids.postgres].sort());
       expect(role.eventIds).toHaveLength(5);
-      expect(role.prompt).toBe(directories.get(ORG)!.roles.get('backend')!.promotionPrompt);
+      expect(role.prompt).toBe(directory.orgs.get(ORG)!.roles.get('backend')!.promotionPrompt);
       expect(role.score).toBeGreaterThanOrEqual(0.3);
       // Lunch: enough support in the frontend role and the growth team, rejected by the judge.
-      expect(only(run.proposals, 'ROLE', 'frontend', /lunch/).decision).toBe('REJECT');
-      expect(only(run.proposals, 'TEAM', 'growth', /lunch/).decision).toBe('REJECT');
+      expect(onlyProposal(run.proposals, 'ROLE', 'frontend', /lunch/).decision).toBe('REJECT');
+      expect(onlyProposal(run.proposals, 'TEAM', 'growth', /lunch/).decision).toBe('REJECT');
       // Stated by one actor only: no proposal at all.
       expect(run.proposals.filter((p) => /vim/.test(p.statement))).toEqual([]);
       // The org step sees what the role and team steps would have promoted.
-      const org = only(run.proposals, 'ORG', ORG, /review/);
+      const org = onlyProposal(run.proposals, 'ORG', ORG, /review/);
       expect(org).toMatchObject({ decision: 'PROMOTE', support: 3, sourceLevels: ['ROLE', 'TEAM'] });
       expect(org.supporters).toEqual(['ROLE:backend', 'ROLE:frontend', 'TEAM:growth']);
       expect(org.sourceMemoryIds.every((id) => id.startsWith('proposed:'))).toBe(true);
@@ -339,7 +242,7 @@ describe('memory promotion engine', () => {
     it('promotes: one role memory with five sources, their events, support 5; sources stay; org context bumped', async () => {
       const version = await store.orgContextVersion(ORG);
       const run = await service().run(ORG, false);
-      const role = only(run.proposals, 'ROLE', 'backend', /Postgres/);
+      const role = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/);
       expect(role).toMatchObject({ decision: 'PROMOTE', applied: true });
       const [memory] = await store.getMemories([role.memoryId!]);
       expect(memory).toMatchObject({
@@ -366,12 +269,12 @@ describe('memory promotion engine', () => {
       expect(sources.every((source) => source.scope.level === 'ACTOR' && source.validTo === null)).toBe(true);
 
       // The team of three of them gets it too; the org does not (two groups only).
-      expect(only(run.proposals, 'TEAM', 'platform', /Postgres/)).toMatchObject({
+      expect(onlyProposal(run.proposals, 'TEAM', 'platform', /Postgres/)).toMatchObject({
         decision: 'PROMOTE',
         support: 3,
       });
       // The org gets the code-review practice, promoted from the role and team memories just written.
-      const org = only(run.proposals, 'ORG', ORG, /review/);
+      const org = onlyProposal(run.proposals, 'ORG', ORG, /review/);
       expect(org).toMatchObject({ decision: 'PROMOTE', applied: true });
       const [orgMemory] = await store.getMemories([org.memoryId!]);
       const fromGroups = await store.getMemories(orgMemory!.provenance.sourceMemoryIds);
@@ -404,7 +307,7 @@ describe('memory promotion engine', () => {
       const sixth = await say(ORG, 'e6', SIXTH_POSTGRES);
       const count = (await all(ORG)).length;
       const run = await service().run(ORG, false);
-      const role = only(run.proposals, 'ROLE', 'backend', /Postgres/);
+      const role = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/);
       expect(role).toMatchObject({ decision: 'UPDATE', applied: true, support: 6 });
       expect(await all(ORG)).toHaveLength(count);
       const [memory] = await store.getMemories([role.memoryId!]);
@@ -412,7 +315,7 @@ describe('memory promotion engine', () => {
       expect(memory!.provenance.eventIds).toHaveLength(6);
       expect(memory!.metadata.promotion).toMatchObject({ support: 6, jobId: run.jobId });
       // e6 is on the platform team too: that promoted memory now has four supporters.
-      expect(only(run.proposals, 'TEAM', 'platform', /Postgres/)).toMatchObject({
+      expect(onlyProposal(run.proposals, 'TEAM', 'platform', /Postgres/)).toMatchObject({
         decision: 'UPDATE',
         support: 4,
       });
@@ -434,7 +337,11 @@ describe('memory promotion engine', () => {
         code: 'BAD_USER_INPUT',
       });
       const settings = await promotionService.updateSettings('strict-org', { minActorSupport: 6 });
-      expect(settings).toMatchObject({ minActorSupport: 6, minGroupSupport: 3, defaults: DEFAULTS });
+      expect(settings).toMatchObject({
+        minActorSupport: 6,
+        minGroupSupport: 3,
+        defaults: PROMOTION_SETTINGS,
+      });
       const strict = await promotionService.run('strict-org', false);
       expect(strict.settings.minActorSupport).toBe(6);
       expect(strict.proposals).toEqual([]);
@@ -485,13 +392,13 @@ describe('memory promotion engine', () => {
       const run = await service(judge()).run(ORG, false);
       const chats = llm.requests.filter((r) => r.path.endsWith('/chat/completions'));
       expect(chats).toHaveLength(2);
-      const rolePrompt = directories.get(ORG)!.roles.get('backend')!.promotionPrompt;
+      const rolePrompt = directory.orgs.get(ORG)!.roles.get('backend')!.promotionPrompt;
       for (const chat of chats) {
         const user = (chat.body as ChatCompletionBody).messages!.at(-1)!.content;
         expect(user).toContain(`[Role promotion prompt]\n${rolePrompt}`);
         expect(user).toContain('Support: 3 distinct members (minimum 3)');
       }
-      const promoted = only(run.proposals, 'ROLE', 'backend', /Postgres/);
+      const promoted = onlyProposal(run.proposals, 'ROLE', 'backend', /Postgres/);
       expect(promoted).toMatchObject({
         decision: 'PROMOTE',
         statement: STATEMENT,
@@ -499,7 +406,7 @@ describe('memory promotion engine', () => {
         judge: 'llm:judge-model',
         reason: 'a shared testing practice',
       });
-      expect(only(run.proposals, 'ROLE', 'backend', /pizza/i)).toMatchObject({
+      expect(onlyProposal(run.proposals, 'ROLE', 'backend', /pizza/i)).toMatchObject({
         decision: 'REJECT',
         reason: 'lunch is personal',
       });
