@@ -16,6 +16,7 @@ import { CreateMemory1763856000000 } from './migrations/1763856000000-create-mem
 import { OrgContextVersion1764100000000 } from './migrations/1764100000000-org-context-version';
 import { ContextRetrieval1764200000000 } from './migrations/1764200000000-context-retrieval';
 import { Promotion1764300000000 } from './migrations/1764300000000-promotion';
+import { PromotionSchedule1764400000000 } from './migrations/1764400000000-promotion-schedule';
 import { PostgresJobQueue } from './queue/postgres-job-queue';
 import { buildMemorySchema } from './schema';
 import { ContextCache } from './services/context-cache';
@@ -44,6 +45,7 @@ export const MEMORY_DATABASE: SubgraphDatabaseOptions = {
     OrgContextVersion1764100000000,
     ContextRetrieval1764200000000,
     Promotion1764300000000,
+    PromotionSchedule1764400000000,
   ],
 };
 
@@ -60,7 +62,7 @@ export interface MemorySubgraph extends Subgraph<MemoryContext> {
   readonly services: MemoryServices;
   /** The in-process worker, when enabled. */
   readonly worker?: IngestionWorker;
-  /** Scheduled promotion (PROMOTION_INTERVAL_SECONDS; off when 0). */
+  /** Scheduled promotion (per org `intervalSeconds`, else PROMOTION_INTERVAL_SECONDS; off when 0). */
   readonly promotionScheduler: PromotionScheduler;
 }
 
@@ -143,7 +145,10 @@ export async function createMemorySubgraph(deps: MemoryDependencies): Promise<Me
         clusterSimilarity: promotionConfig.clusterSimilarity,
         minScore: promotionConfig.minScore,
       },
-      { onProgress: (jobIds) => jobEvents.changed(jobIds) },
+      {
+        onProgress: (jobIds) => jobEvents.changed(jobIds),
+        defaultIntervalSeconds: promotionConfig.intervalSeconds,
+      },
     );
     const promotionScheduler = new PromotionScheduler(promotion, promotions, {
       intervalSeconds: promotionConfig.intervalSeconds,

@@ -85,7 +85,7 @@ const JOB_QUERY = `query($id: ID!) { job(jobId: $id) { ${JOB_FIELDS} } }`;
 const MEMORY_QUERY = `query($id: ID!) { memory(id: $id) { ${MEMORY_FIELDS} history { id } } }`;
 const PROMOTE = `mutation($orgId: ID, $dryRun: Boolean!) { promoteMemories(orgId: $orgId, dryRun: $dryRun) { jobId orgId } }`;
 const PROMOTION_JOB = `query($jobId: ID!, $orgId: ID) { promotionJob(jobId: $jobId, orgId: $orgId) { jobId orgId proposals { sourceMemoryIds } } }`;
-const PROMOTION_SETTINGS = `query($orgId: ID) { promotionSettings(orgId: $orgId) { orgId minActorSupport minScore updatedAt } }`;
+const PROMOTION_SETTINGS = `query($orgId: ID) { promotionSettings(orgId: $orgId) { orgId minActorSupport minScore intervalSeconds updatedAt } }`;
 const UPDATE_PROMOTION_SETTINGS = `mutation($orgId: ID, $input: PromotionSettingsInput!) {
   updatePromotionSettings(orgId: $orgId, input: $input) { orgId minActorSupport }
 }`;
@@ -157,7 +157,8 @@ describe('memory subgraph tenant isolation', () => {
     expectData(
       await stack.gql(
         UPDATE_PROMOTION_SETTINGS,
-        { input: { minActorSupport: 5, minScore: 0.4 } },
+        // intervalSeconds 0 (never): B's own schedule, and the stack's scheduler leaves B alone.
+        { input: { minActorSupport: 5, minScore: 0.4, intervalSeconds: 0 } },
         b.adminKey,
       ),
     );
@@ -460,6 +461,7 @@ describe('memory subgraph tenant isolation', () => {
         {
           orgId: a.orgId,
           minActorSupport: 3,
+          intervalSeconds: null,
           updatedAt: null,
         },
       );
@@ -469,6 +471,10 @@ describe('memory subgraph tenant isolation', () => {
       for (const key of keysOfA()) {
         expectError(
           await stack.gql(UPDATE_PROMOTION_SETTINGS, { orgId: b.orgId, input: { minActorSupport: 9 } }, key),
+          'FORBIDDEN',
+        );
+        expectError(
+          await stack.gql(UPDATE_PROMOTION_SETTINGS, { orgId: b.orgId, input: { intervalSeconds: 5 } }, key),
           'FORBIDDEN',
         );
       }

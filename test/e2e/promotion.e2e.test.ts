@@ -285,4 +285,51 @@ describe('memory promotion through the gateway', () => {
     ).updatePromotionSettings;
     expect(reset).toMatchObject({ minActorSupport: 3, minScore: 0.3, updatedAt: null });
   });
+
+  it('reads and changes the per-org schedule; negative intervals are BAD_USER_INPUT', async () => {
+    const SCHEDULE = `query { promotionSettings { intervalSeconds updatedAt defaults { intervalSeconds } } }`;
+    const UPDATE_SCHEDULE = `mutation($input: PromotionSettingsInput!) {
+      updatePromotionSettings(input: $input) { intervalSeconds minActorSupport updatedAt defaults { intervalSeconds } } }`;
+    // The stack runs with PROMOTION_INTERVAL_SECONDS unset: no default schedule.
+    expect(expectData(await stack.gql(SCHEDULE, {}, adminKey)).promotionSettings).toEqual({
+      intervalSeconds: null,
+      updatedAt: null,
+      defaults: { intervalSeconds: 0 },
+    });
+    for (const intervalSeconds of [-1, 31_536_001]) {
+      const error = expectError(
+        await stack.gql(UPDATE_SCHEDULE, { input: { intervalSeconds } }, adminKey),
+        'BAD_USER_INPUT',
+      );
+      expect(error.extensions?.field).toBe('intervalSeconds');
+    }
+    expect(expectData(await stack.gql(SCHEDULE, {}, adminKey)).promotionSettings.intervalSeconds).toBeNull();
+    // A day: the org was promoted by the tests above, so the stack's scheduler does not run it now.
+    const set = expectData(
+      await stack.gql(UPDATE_SCHEDULE, { input: { intervalSeconds: 86_400 } }, adminKey),
+    ).updatePromotionSettings;
+    expect(set).toMatchObject({
+      intervalSeconds: 86_400,
+      minActorSupport: 3,
+      defaults: { intervalSeconds: 0 },
+    });
+    expect(set.updatedAt).not.toBeNull();
+    expect(expectData(await stack.gql(SCHEDULE, {}, adminKey)).promotionSettings.intervalSeconds).toBe(
+      86_400,
+    );
+    // Other fields left out stay; 0 (never) is a value of its own, null restores the default.
+    expectData(await stack.gql(UPDATE_SCHEDULE, { input: { minActorSupport: 4 } }, adminKey));
+    expect(expectData(await stack.gql(SCHEDULE, {}, adminKey)).promotionSettings.intervalSeconds).toBe(
+      86_400,
+    );
+    const never = expectData(
+      await stack.gql(UPDATE_SCHEDULE, { input: { intervalSeconds: 0, minActorSupport: null } }, adminKey),
+    ).updatePromotionSettings;
+    expect(never).toMatchObject({ intervalSeconds: 0, minActorSupport: 3 });
+    expect(never.updatedAt).not.toBeNull();
+    const reset = expectData(
+      await stack.gql(UPDATE_SCHEDULE, { input: { intervalSeconds: null } }, adminKey),
+    ).updatePromotionSettings;
+    expect(reset).toMatchObject({ intervalSeconds: null, updatedAt: null });
+  });
 });

@@ -62,6 +62,12 @@ describe('scheduled promotion', () => {
   }
 
   const roleMemories = (orgId: string) => store.listMemories({ orgId, level: 'ROLE' }, { first: 100 });
+  /** The org's promotion jobs, oldest first. */
+  const promotionJobs = async (orgId: string) =>
+    (await store.listJobs(orgId, undefined, { first: 100 }))
+      .filter((job) => job.kind === 'PROMOTE_MEMORIES')
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   beforeAll(async () => {
     bed = await openMemoryTestBed();
@@ -83,7 +89,6 @@ describe('scheduled promotion', () => {
       clusterSimilarity: 0.7,
       minScore: 0.3,
     });
-    expect(new PromotionScheduler(service(), promotions, { intervalSeconds: 0 }).enabled).toBe(false);
     expect(
       loadConfig({
         PROMOTION_INTERVAL_SECONDS: '3600',
@@ -95,9 +100,30 @@ describe('scheduled promotion', () => {
     expect(() => loadConfig({ PROMOTION_CLUSTER_SIMILARITY: '1.2' })).toThrow(/PROMOTION_CLUSTER_SIMILARITY/);
   });
 
+  it('by default (PROMOTION_INTERVAL_SECONDS 0, no org interval) sets no timer and promotes nothing', async () => {
+    const promotionService = service();
+    const scheduler = new PromotionScheduler(promotionService, promotions, {
+      intervalSeconds: 0,
+      minTickSeconds: 0.05,
+    });
+    scheduler.start();
+    await scheduler.refresh();
+    expect(scheduler.active).toBe(false);
+    expect(await scheduler.nextRoundInSeconds()).toBeNull();
+    expect(await promotions.scheduledOrgs(0)).toEqual([]);
+    expect(await scheduler.runOnce()).toEqual({ due: [], failed: 0 });
+    await sleep(300);
+    await scheduler.close();
+    await promotionService.close();
+    for (const orgId of ['sched-1', 'sched-2']) expect(await promotionJobs(orgId)).toEqual([]);
+  });
+
   it('runs every org on its interval as ordinary jobs, and stops cleanly', async () => {
     const promotionService = service();
-    const scheduler = new PromotionScheduler(promotionService, promotions, { intervalSeconds: 1 });
+    const scheduler = new PromotionScheduler(promotionService, promotions, {
+      intervalSeconds: 1,
+      minTickSeconds: 0.2,
+    });
     scheduler.start();
     const deadline = Date.now() + 20_000;
     while ((await roleMemories('sched-1')).length === 0 || (await roleMemories('sched-2')).length === 0) {
@@ -116,6 +142,74 @@ describe('scheduled promotion', () => {
     const count = (await store.listJobs('sched-1', undefined, { first: 100 })).length;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await store.listJobs('sched-1', undefined, { first: 100 })).length).toBe(count);
+  });
+
+  it('with the default at 0, promotes an org whose own interval is 1 s, at most once a second, and no other org', async () => {
+    await Promise.all(['own-1', 'own-0', 'own-null'].map(seedOrg));
+    const promotionService = service();
+    const scheduler = new PromotionScheduler(promotionService, promotions, {
+      intervalSeconds: 0,
+      minTickSeconds: 0.2,
+    });
+    const schedBefore = (await promotionJobs('sched-1')).length;
+    scheduler.start();
+    await scheduler.refresh();
+    expect(scheduler.active).toBe(false);
+    // Changing the settings wakes the idle scheduler (its listener re-plans).
+    await promotionService.updateSettings('own-0', { intervalSeconds: 0 });
+    const own = await promotionService.updateSettings('own-1', { intervalSeconds: 1 });
+    expect(own).toMatchObject({ intervalSeconds: 1, defaults: { intervalSeconds: 0 } });
+    await scheduler.refresh();
+    expect(scheduler.active).toBe(true);
+    const deadline = Date.now() + 20_000;
+    while ((await promotionJobs('own-1')).filter((job) => job.status === 'DONE').length < 3) {
+      if (Date.now() > deadline) throw new Error('the scheduler did not promote own-1 three times');
+      await sleep(100);
+    }
+    await scheduler.close();
+    await promotionService.close();
+    expect(await roleMemories('own-1')).toHaveLength(1);
+    const runs = await promotionJobs('own-1');
+    // Each run starts at least its interval after the one before finished.
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i]!.createdAt.getTime() - runs[i - 1]!.finishedAt!.getTime()).toBeGreaterThanOrEqual(950);
+    }
+    for (const orgId of ['own-0', 'own-null']) {
+      expect(await promotionJobs(orgId)).toEqual([]);
+      expect(await roleMemories(orgId)).toEqual([]);
+    }
+    expect(await promotionJobs('sched-1')).toHaveLength(schedBefore);
+    // Back to never, so the next tests see only their own intervals.
+    await service().updateSettings('own-1', { intervalSeconds: 0 });
+    expect(await promotions.smallestOrgInterval()).toBeNull();
+  });
+
+  it('an org promoted recently (by request or on schedule) is not due before its interval; dry runs do not count', async () => {
+    await seedOrg('recent');
+    const promotionService = service();
+    const scheduler = new PromotionScheduler(promotionService, promotions, { intervalSeconds: 0 });
+    await promotionService.updateSettings('recent', { intervalSeconds: 3600 });
+    await promotionService.run('recent', true);
+    expect(await promotions.scheduledOrgs(0)).toEqual([
+      { orgId: 'recent', intervalSeconds: 3600, secondsSinceLastRun: null, running: false },
+    ]);
+    // An admin promotes it by request: the next scheduled run is an hour later.
+    await promotionService.run('recent', false);
+    const jobs = (await promotionJobs('recent')).length;
+    expect(await scheduler.runOnce()).toEqual({ due: [], failed: 0 });
+    const next = await scheduler.nextRoundInSeconds();
+    expect(next).toBeGreaterThan(3500);
+    expect(next).toBeLessThanOrEqual(3600.05);
+    // With a 1 s interval it is due once that second has passed, and then not again at once.
+    await promotionService.updateSettings('recent', { intervalSeconds: 1 });
+    await sleep(1100);
+    expect(await scheduler.runOnce()).toEqual({ due: ['recent'], failed: 0 });
+    expect(await promotionJobs('recent')).toHaveLength(jobs + 1);
+    expect(await scheduler.runOnce()).toEqual({ due: [], failed: 0 });
+    expect(await scheduler.nextRoundInSeconds()).toBe(5);
+    await promotionService.updateSettings('recent', { intervalSeconds: 0 });
+    await scheduler.close();
+    await promotionService.close();
   });
 
   it('a round marks promotion jobs whose process died as FAILED', async () => {
@@ -148,7 +242,7 @@ describe('scheduled promotion', () => {
     const result = await new PromotionScheduler(promotionService, promotions, {
       intervalSeconds: 60,
     }).runOnce();
-    expect(result).toEqual({ orgs: 2, failed: 0 });
+    expect(result.failed).toBe(0);
     const [job] = await store.getJobs([jobId]);
     expect(job).toMatchObject({ status: 'FAILED', message: 'interrupted: the process running it stopped' });
     await promotionService.close();

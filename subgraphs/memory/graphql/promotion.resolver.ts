@@ -41,7 +41,9 @@ export class PromotionResolver {
     return view(run!, job);
   }
 
-  @Query(() => PromotionSettings, { description: "Admin only. The org's promotion thresholds." })
+  @Query(() => PromotionSettings, {
+    description: "Admin only. The org's promotion thresholds and schedule.",
+  })
   async promotionSettings(
     @Arg('orgId', () => ID, { nullable: true }) orgId: string | undefined,
     @Ctx() ctx: MemoryContext,
@@ -51,7 +53,8 @@ export class PromotionResolver {
   }
 
   @Mutation(() => PromotionSettings, {
-    description: "Admin only. Changes the org's promotion thresholds (null restores a default).",
+    description:
+      "Admin only. Changes the org's promotion thresholds and schedule (intervalSeconds); null restores a default.",
   })
   async updatePromotionSettings(
     @Arg('input', () => PromotionSettingsInput) input: PromotionSettingsInput,
@@ -64,6 +67,7 @@ export class PromotionResolver {
       minGroupSupport: input.minGroupSupport,
       clusterSimilarity: input.clusterSimilarity,
       minScore: input.minScore,
+      intervalSeconds: input.intervalSeconds,
     });
   }
 }

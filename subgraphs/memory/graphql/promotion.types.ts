@@ -41,11 +41,30 @@ export class PromotionThresholds {
   minScore!: number;
 }
 
-@ObjectType({ description: "An org's promotion thresholds: its own values, else the configured defaults." })
+@ObjectType({ description: 'The configured defaults of promotion (PROMOTION_* variables).' })
+export class PromotionDefaults extends PromotionThresholds {
+  @Field(() => Int, {
+    description: 'PROMOTION_INTERVAL_SECONDS: seconds between automatic promotion runs of an org; 0: never.',
+  })
+  intervalSeconds!: number;
+}
+
+@ObjectType({
+  description:
+    "An org's promotion thresholds (its own values, else the configured defaults) and its promotion schedule.",
+})
 export class PromotionSettings extends PromotionThresholds {
   @Field(() => ID) orgId!: string;
-  @Field(() => PromotionThresholds, { description: 'The configured defaults (PROMOTION_* variables).' })
-  defaults!: PromotionThresholds;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "This org's own schedule: at most one automatic promotion run per this many seconds (counted from its latest run, " +
+      'scheduled or requested, not a dry run); 0: never automatically; null: the default (defaults.intervalSeconds). ' +
+      'Scheduled rounds are at least 5 seconds apart, so a shorter interval acts as 5.',
+  })
+  intervalSeconds!: number | null;
+  @Field(() => PromotionDefaults, { description: 'The configured defaults (PROMOTION_* variables).' })
+  defaults!: PromotionDefaults;
   @Field(() => Date, { nullable: true, description: 'When an admin last changed them; null: all defaults.' })
   updatedAt!: Date | null;
 }
@@ -56,6 +75,12 @@ export class PromotionSettingsInput {
   @Field(() => Int, { nullable: true }) minGroupSupport?: number | null;
   @Field(() => Float, { nullable: true }) clusterSimilarity?: number | null;
   @Field(() => Float, { nullable: true }) minScore?: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Seconds between automatic promotion runs of this org (0: never; 0 to 31536000); null: the default.',
+  })
+  intervalSeconds?: number | null;
 }
 
 @ObjectType({

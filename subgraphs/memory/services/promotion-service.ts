@@ -26,10 +26,21 @@ export interface PromotionSettings {
   minScore: number;
 }
 
+/** The configured defaults: thresholds and the interval of scheduled promotion. */
+export interface PromotionDefaults extends PromotionSettings {
+  /** PROMOTION_INTERVAL_SECONDS: seconds between automatic runs of an org; 0: never. */
+  intervalSeconds: number;
+}
+
 export interface EffectivePromotionSettings extends PromotionSettings {
   orgId: string;
+  /**
+   * The org's own interval between automatic promotion runs: at most one scheduled run per
+   * this many seconds; 0: never automatically; null: the default ({@link PromotionDefaults}).
+   */
+  intervalSeconds: number | null;
   /** The configured defaults the org's values fall back to. */
-  defaults: PromotionSettings;
+  defaults: PromotionDefaults;
   /** When an admin last changed them; null: never (all defaults). */
   updatedAt: Date | null;
 }
@@ -87,14 +98,25 @@ export interface PromotionServiceOptions {
   onProgress?: (jobIds: readonly string[]) => void;
   log?: (message: string, error?: unknown) => void;
   now?: () => Date;
+  /** PROMOTION_INTERVAL_SECONDS (what an org's null interval means); 0, the default: off. */
+  defaultIntervalSeconds?: number;
 }
+
+/** What an admin may change; null: back to the default. */
+export type PromotionSettingsPatch = Partial<
+  Record<keyof PromotionSettings | 'intervalSeconds', number | null>
+>;
+
+/** The longest per-org interval (a year; longer ones are as good as 0). */
+export const MAX_PROMOTION_INTERVAL_SECONDS = 31_536_000;
 
 /** Newest memories read per group; clustering is O(n²) in them. */
 export const MAX_CANDIDATES_PER_GROUP = 2000;
 /** A promotion job unchanged for this long while unfinished lost its process. */
 const STALE_JOB_SECONDS = 600;
 
-const SETTING_RANGES: Record<keyof PromotionSettings, { min: number; max: number; integer: boolean }> = {
+const SETTING_RANGES: Record<keyof PromotionSettingsPatch, { min: number; max: number; integer: boolean }> = {
+  intervalSeconds: { min: 0, max: MAX_PROMOTION_INTERVAL_SECONDS, integer: true },
   minActorSupport: { min: 2, max: 1000, integer: true },
   minGroupSupport: { min: 2, max: 1000, integer: true },
   clusterSimilarity: { min: 0.5, max: 0.99, integer: false },
@@ -146,6 +168,8 @@ export class PromotionService {
   private readonly onProgress: (jobIds: readonly string[]) => void;
   private readonly log: (message: string, error?: unknown) => void;
   private readonly now: () => Date;
+  private readonly defaultIntervalSeconds: number;
+  private readonly settingsListeners = new Set<(orgId: string) => void>();
 
   constructor(
     private readonly store: MemoryStore,
@@ -159,6 +183,7 @@ export class PromotionService {
     this.onProgress = options.onProgress ?? (() => {});
     this.log = options.log ?? ((message, error) => console.error(`[memsy] ${message}:`, error));
     this.now = options.now ?? (() => new Date());
+    this.defaultIntervalSeconds = options.defaultIntervalSeconds ?? 0;
   }
 
   get judgeId(): string {
@@ -171,14 +196,20 @@ export class PromotionService {
     return this.effective(orgId, await this.promotions.getSettings(orgId));
   }
 
-  /** Sets the given thresholds (null: back to the default); BAD_USER_INPUT out of range. */
-  async updateSettings(
-    orgId: string,
-    patch: Partial<Record<keyof PromotionSettings, number | null>>,
-  ): Promise<EffectivePromotionSettings> {
+  /**
+   * Calls `listener` after an org's settings changed (the scheduler re-plans: an org may have
+   * just got an interval). Returns the unsubscribe function.
+   */
+  onSettingsChanged(listener: (orgId: string) => void): () => void {
+    this.settingsListeners.add(listener);
+    return () => this.settingsListeners.delete(listener);
+  }
+
+  /** Sets the given thresholds and interval (null: back to the default); BAD_USER_INPUT out of range. */
+  async updateSettings(orgId: string, patch: PromotionSettingsPatch): Promise<EffectivePromotionSettings> {
     await this.requireOrg(orgId);
     for (const [field, range] of Object.entries(SETTING_RANGES)) {
-      const value = patch[field as keyof PromotionSettings];
+      const value = patch[field as keyof PromotionSettingsPatch];
       if (value === undefined || value === null) continue;
       if (
         !Number.isFinite(value) ||
@@ -192,6 +223,13 @@ export class PromotionService {
         );
     }
     const saved = await this.promotions.saveSettings(orgId, patch);
+    for (const listener of this.settingsListeners) {
+      try {
+        listener(orgId);
+      } catch (error) {
+        this.log('a promotion settings listener failed', error);
+      }
+    }
     return this.effective(orgId, saved);
   }
 
@@ -202,7 +240,8 @@ export class PromotionService {
       minGroupSupport: stored?.minGroupSupport ?? this.defaults.minGroupSupport,
       clusterSimilarity: stored?.clusterSimilarity ?? this.defaults.clusterSimilarity,
       minScore: stored?.minScore ?? this.defaults.minScore,
-      defaults: { ...this.defaults },
+      intervalSeconds: stored?.intervalSeconds ?? null,
+      defaults: { ...plainSettings(this.defaults), intervalSeconds: this.defaultIntervalSeconds },
       updatedAt: stored && hasOverride(stored) ? stored.updatedAt : null,
     };
   }
@@ -740,9 +779,13 @@ function majorityCategory(cluster: readonly Member[]): MemoryCategory {
 }
 
 function hasOverride(stored: StoredPromotionSettings): boolean {
-  return [stored.minActorSupport, stored.minGroupSupport, stored.clusterSimilarity, stored.minScore].some(
-    (value) => value !== null,
-  );
+  return [
+    stored.minActorSupport,
+    stored.minGroupSupport,
+    stored.clusterSimilarity,
+    stored.minScore,
+    stored.intervalSeconds,
+  ].some((value) => value !== null);
 }
 
 function plainSettings(settings: PromotionSettings): PromotionSettings {

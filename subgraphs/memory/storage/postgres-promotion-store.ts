@@ -8,6 +8,7 @@ import type {
   PromotionCandidate,
   PromotionRun,
   PromotionStore,
+  ScheduledOrg,
   StoredPromotionSettings,
 } from './promotion-store';
 
@@ -56,6 +57,53 @@ export class PostgresPromotionStore implements PromotionStore {
       `SELECT DISTINCT org_id FROM memory.memories WHERE scope_level = 'ACTOR' AND ${CURRENT} ORDER BY org_id`,
     )) as Array<{ org_id: string }>;
     return rows.map((row) => row.org_id);
+  }
+
+  async scheduledOrgs(defaultIntervalSeconds: number): Promise<ScheduledOrg[]> {
+    // Orgs with an interval of their own, and (only when the default is on) every org with
+    // actor memories; then those with an interval above 0 and actor memories, each with its
+    // latest real run (by creation: runs start in order).
+    const rows = (await this.db.query(
+      `SELECT o.org_id, coalesce(s.interval_seconds, $1::integer) AS interval_seconds,
+         extract(epoch FROM now() - last.finished_at)::float8 AS since_last_run,
+         (last.job_id IS NOT NULL AND last.finished_at IS NULL) AS running
+       FROM (
+         SELECT org_id FROM memory.promotion_settings WHERE interval_seconds > 0
+         UNION
+         SELECT DISTINCT org_id FROM memory.memories
+         WHERE $1::integer > 0 AND scope_level = 'ACTOR' AND ${CURRENT}
+       ) o
+       LEFT JOIN memory.promotion_settings s ON s.org_id = o.org_id
+       LEFT JOIN LATERAL (
+         SELECT j.job_id, j.finished_at FROM memory.promotion_runs r JOIN memory.jobs j ON j.job_id = r.job_id
+         WHERE r.org_id = o.org_id AND NOT r.dry_run
+         ORDER BY r.created_at DESC, r.job_id DESC LIMIT 1
+       ) last ON true
+       WHERE coalesce(s.interval_seconds, $1::integer) > 0
+         AND EXISTS (SELECT 1 FROM memory.memories m
+                     WHERE m.org_id = o.org_id AND m.scope_level = 'ACTOR' AND ${CURRENT})
+       ORDER BY o.org_id`,
+      [defaultIntervalSeconds],
+    )) as Array<{
+      org_id: string;
+      interval_seconds: number;
+      since_last_run: number | string | null;
+      running: boolean;
+    }>;
+    return rows.map((row) => ({
+      orgId: row.org_id,
+      intervalSeconds: Number(row.interval_seconds),
+      secondsSinceLastRun: row.since_last_run === null ? null : Math.max(0, Number(row.since_last_run)),
+      running: row.running,
+    }));
+  }
+
+  async smallestOrgInterval(): Promise<number | null> {
+    const rows = (await this.db.query(
+      `SELECT min(interval_seconds) AS smallest FROM memory.promotion_settings WHERE interval_seconds > 0`,
+    )) as Array<{ smallest: number | null }>;
+    const smallest = rows[0]?.smallest;
+    return smallest === null || smallest === undefined ? null : Number(smallest);
   }
 
   async candidates(
@@ -134,6 +182,7 @@ export class PostgresPromotionStore implements PromotionStore {
       min_group_support: patch.minGroupSupport,
       cluster_similarity: patch.clusterSimilarity,
       min_score: patch.minScore,
+      interval_seconds: patch.intervalSeconds,
     };
     const given = Object.entries(columns).filter(([, value]) => value !== undefined);
     await this.db.query(
@@ -253,6 +302,7 @@ interface SettingsRow {
   min_group_support: number | null;
   cluster_similarity: number | null;
   min_score: number | null;
+  interval_seconds: number | null;
   updated_at: Date;
 }
 
@@ -263,6 +313,7 @@ function toSettings(row: SettingsRow): StoredPromotionSettings {
     minGroupSupport: row.min_group_support,
     clusterSimilarity: row.cluster_similarity === null ? null : Number(row.cluster_similarity),
     minScore: row.min_score === null ? null : Number(row.min_score),
+    intervalSeconds: row.interval_seconds,
     updatedAt: new Date(row.updated_at),
   };
 }

@@ -27,7 +27,20 @@ export interface StoredPromotionSettings {
   minGroupSupport: number | null;
   clusterSimilarity: number | null;
   minScore: number | null;
+  /** Seconds between automatic promotion runs of the org; 0: never; null: the configured default. */
+  intervalSeconds: number | null;
   updatedAt: Date | null;
+}
+
+/** An org the scheduler may promote: it has actor memories and an interval above 0. */
+export interface ScheduledOrg {
+  orgId: string;
+  /** The interval that applies: the org's own, else the configured default (always > 0 here). */
+  intervalSeconds: number;
+  /** Seconds since its latest promotion run (not a dry run) finished; null: none ever started. */
+  secondsSinceLastRun: number | null;
+  /** Its latest promotion run (not a dry run) has not finished yet. */
+  running: boolean;
 }
 
 export interface PromotionRun {
@@ -74,8 +87,16 @@ export interface PromotionStore {
 
   /** Ids of the actors of an org that have current memories. */
   actorsWithMemories(orgId: string): Promise<string[]>;
-  /** Orgs with current actor memories (what a scheduled run visits). */
+  /** Orgs with current actor memories. */
   orgsWithActorMemories(): Promise<string[]>;
+  /**
+   * Orgs with current actor memories whose interval (their own, else `defaultIntervalSeconds`)
+   * is above 0, with how long ago their latest promotion run (scheduled or requested, not a dry
+   * run) finished: what a scheduled round decides on, measured on the database's clock.
+   */
+  scheduledOrgs(defaultIntervalSeconds: number): Promise<ScheduledOrg[]>;
+  /** The smallest per-org interval above 0 (any org); null when no org has one. */
+  smallestOrgInterval(): Promise<number | null>;
   /**
    * Current, unexpired, non-document memories of the given scopes with a vector of `embeddingModel`,
    * the newest `limit`, returned oldest first (by creation, then id: a stable order).
