@@ -3,7 +3,7 @@ import type { LocalSentenceEmbedder } from '../../subgraphs/memory/embedding/loc
 import { ContextCache } from '../../subgraphs/memory/services/context-cache';
 import { ContextService } from '../../subgraphs/memory/services/context-service';
 import type { ContextSearch, MemoryStore, Scope } from '../../subgraphs/memory/storage/memory-store';
-import { eventMemory, openMemoryTestBed, type MemoryTestBed } from '../support/promotion-fixtures';
+import { eventMemory, openMemoryTestBed, type MemoryTestBed } from '../support/memory-test-bed';
 
 /**
  * Issue 5 item 6: a context query returning 20 items costs a small, constant number of store

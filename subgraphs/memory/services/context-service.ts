@@ -51,6 +51,15 @@ const SCOPE_WEIGHT: Record<ScopeLevel, number> = {
   WORLD: 0.88,
 };
 const SPECIFICITY: Record<ScopeLevel, number> = { ACTOR: 0, ROLE: 1, TEAM: 2, ORG: 3, WORLD: 4 };
+/**
+ * Recency: a memory valid since today gets up to +5 %, halving every 30 days, so among
+ * comparable candidates the newer one leads; it never outweighs a clear relevance gap.
+ */
+const RECENCY_BOOST = 0.05;
+const RECENCY_HALF_LIFE_DAYS = 30;
+export function recencyFactor(ageDays: number): number {
+  return 1 + RECENCY_BOOST * 0.5 ** (ageDays / RECENCY_HALF_LIFE_DAYS);
+}
 /** Candidates per signal. */
 const CANDIDATES = 40;
 /** Two memories this similar are about the same subject (for overrides). */
@@ -132,8 +141,20 @@ export class ContextService {
         const memory = memories.get(id);
         if (!memory) return [];
         const weight = SCOPE_WEIGHT[memory.scope.level];
-        const score = (entry.score / best) * weight;
-        return [{ memory, score, why: [...entry.why, `scope ${memory.scope.level} ×${weight.toFixed(2)}`] }];
+        const ageDays = Math.max(0, (asOf.getTime() - memory.validFrom.getTime()) / 86_400_000);
+        const recency = recencyFactor(ageDays);
+        const score = (entry.score / best) * weight * recency;
+        return [
+          {
+            memory,
+            score,
+            why: [
+              ...entry.why,
+              `scope ${memory.scope.level} ×${weight.toFixed(2)}`,
+              `recency ×${recency.toFixed(3)} (${ageDays < 1 ? 'under a day' : `${Math.round(ageDays)} days`} old)`,
+            ],
+          },
+        ];
       })
       .sort(
         (a, b) => b.score - a.score || SPECIFICITY[a.memory.scope.level] - SPECIFICITY[b.memory.scope.level],
