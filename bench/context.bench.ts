@@ -62,10 +62,7 @@ async function main(): Promise<void> {
 
   for (const size of SIZES) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsy-bench-ctx-'));
-    const postgres = await startEmbeddedPostgres({
-      sharedBuffers: SHARED_BUFFERS,
-      ...(process.env.PGDIR ? { dataDir: path.join(dataDir, 'pg') } : {}),
-    });
+    const postgres = await startEmbeddedPostgres({ sharedBuffers: SHARED_BUFFERS });
     const stack = await startStack(
       loadConfig({ NODE_ENV: 'production', PORT: '0', MEMSY_DATA_DIR: dataDir, MEMORY_WORKER: 'off' }),
       { database: { url: postgres.url, embedded: true } },

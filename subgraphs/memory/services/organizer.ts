@@ -85,13 +85,18 @@ export function contradicts(a: string, b: string): boolean {
 
 /** Different numbers ("30 days" vs "45 days") or a negation on one side only. */
 export function disagreesOnValue(a: string, b: string): boolean {
-  const numbersA = a.match(NUMBER) ?? [];
-  const numbersB = b.match(NUMBER) ?? [];
-  if (numbersA.length > 0 && numbersB.length > 0 && numbersA.join(' ') !== numbersB.join(' ')) return true;
-  return NEGATION.test(a) !== NEGATION.test(b);
+  return differentNumbers(a, b) || NEGATION.test(a) !== NEGATION.test(b);
 }
 
-function contentWords(text: string): Set<string> {
+/** Both statements state numbers, and not the same ones ("30 days" vs "45 days"). */
+export function differentNumbers(a: string, b: string): boolean {
+  const numbersA = a.match(NUMBER) ?? [];
+  const numbersB = b.match(NUMBER) ?? [];
+  return numbersA.length > 0 && numbersB.length > 0 && numbersA.join(' ') !== numbersB.join(' ');
+}
+
+/** The lower-cased words of a statement that carry content (stop words left out). */
+export function contentWords(text: string): Set<string> {
   return new Set(
     text
       .toLowerCase()

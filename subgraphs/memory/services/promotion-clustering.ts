@@ -21,6 +21,8 @@
  * 0.85, dark / light mode 0.87): no threshold separates them, {@link splitByValue} does.
  */
 
+import { contentWords, differentNumbers } from './organizer';
+
 export interface Embedded {
   embedding: Float32Array;
 }
@@ -114,22 +116,6 @@ function averageLinkage(members: number[], sim: Float64Array, n: number, thresho
   }
 }
 
-const NUMBER = /\d+(?:[.,]\d+)?/g;
-const STOP_WORDS = new Set(
-  'a an the is are was were be been to of in on for with at by and or but it this that i my we our you your they their he she his her its as from'.split(
-    ' ',
-  ),
-);
-
-function contentWords(text: string): Set<string> {
-  return new Set(
-    text
-      .toLowerCase()
-      .split(/[^\p{L}\p{N}']+/u)
-      .filter((word) => word.length > 1 && !STOP_WORDS.has(word)),
-  );
-}
-
 /** Words that name a value: proper nouns (capitalised, not sentence-initial) and numbers. */
 function valueWords(text: string): Set<string> {
   const words = text.split(/[^\p{L}\p{N}']+/u).filter(Boolean);
@@ -148,9 +134,7 @@ function valueWords(text: string): Set<string> {
  * words that are values ("dark" / "light mode"); an LLM judge sees those.
  */
 export function differentValue(a: string, b: string): boolean {
-  const numbersA = a.match(NUMBER) ?? [];
-  const numbersB = b.match(NUMBER) ?? [];
-  if (numbersA.length > 0 && numbersB.length > 0 && numbersA.join(' ') !== numbersB.join(' ')) return true;
+  if (differentNumbers(a, b)) return true;
   const wordsA = contentWords(a);
   const wordsB = contentWords(b);
   const onlyA = [...wordsA].filter((word) => !wordsB.has(word));

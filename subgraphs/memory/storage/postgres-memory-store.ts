@@ -721,9 +721,12 @@ export class PostgresMemoryStore implements MemoryStore {
   private async approximateNearest(search: ContextSearch, scope: Scope) {
     const dimensions = search.queryVector.length;
     return this.dataSource!.transaction(async (manager) => {
-      await manager.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
-      await manager.query(`SET LOCAL hnsw.ef_search = ${HNSW_EF_SEARCH}`);
-      await manager.query(`SET LOCAL enable_sort = off`);
+      // One round trip: set_config(…, true) is SET LOCAL.
+      await manager.query(
+        `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                set_config('hnsw.ef_search', '${HNSW_EF_SEARCH}', true),
+                set_config('enable_sort', 'off', true)`,
+      );
       // Model and level are literals so the partial index's predicate provably applies.
       return (await manager.query(
         `SELECT 'vector' AS signal, 1 - (m.embedding <=> $4::vector) AS score, NULL AS names, ${MEMORY_COLUMNS}
