@@ -1,7 +1,7 @@
 import type { Embedder } from '../embedding/embedder';
 import type { ContextCandidates, Memory, MemoryStore, Scope, ScopeLevel } from '../storage/memory-store';
 import { ContextCache } from './context-cache';
-import { contradicts, disagreesOnValue } from './organizer';
+import { contradicts } from './organizer';
 import { collapsePromotedCopies } from './promotion-dedup';
 
 export interface ContextRequest {
@@ -207,11 +207,8 @@ export class ContextService {
       for (const specific of bySpecificity) {
         if (SPECIFICITY[specific.scope.level] >= SPECIFICITY[general.scope.level]) break;
         const sim = similarity.get(pairKey(general.id, specific.id)) ?? 0;
-        if (
-          sim >= SAME_SUBJECT &&
-          (disagreesOnValue(general.content, specific.content) ||
-            contradicts(general.content, specific.content))
-        ) {
+        // `contradicts` covers a different value or a negation too.
+        if (sim >= SAME_SUBJECT && contradicts(general.content, specific.content)) {
           result.set(general.id, specific.id);
           break;
         }
